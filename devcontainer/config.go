@@ -2,6 +2,7 @@ package devcontainer
 
 import (
 	"path/filepath"
+	"strconv"
 )
 
 // Config is one devcontainer.json, decoded with the reference CLI's meaning.
@@ -74,6 +75,10 @@ type Config struct {
 	PostAttachCommand    *Command
 	WaitFor              string
 
+	hasImage, hasCompose bool
+	// src and name are the file content and the name errors use.
+	src  []byte
+	name string
 	// forwardPortNumbers marks the ForwardPorts entries written as JSON numbers.
 	forwardPortNumbers []bool
 	// tree is the ordered JSON object behind the fields (substituted on a substituted copy).
@@ -90,6 +95,11 @@ type Build struct {
 	Target    string
 	CacheFrom []string
 	Options   []string
+
+	// legacy: Dockerfile and Context came from top-level dockerFile/context.
+	legacy bool
+	// isDockerfile: the configuration has dockerFile or build.dockerfile (even empty).
+	isDockerfile bool
 }
 
 // PortAttributes are the attributes of portsAttributes entries and otherPortsAttributes.
@@ -120,23 +130,24 @@ type GPURequirements struct {
 type FeatureRef struct {
 	// ID is the reference as written (OCI ref, https URL or ./local path).
 	ID string
-	// Options are the Feature's options. The string form "x" becomes {"version": "x"};
-	// true becomes an empty map; false is kept as Disabled.
+	// Options is the object form's options; nil for the string and boolean forms (see
+	// UserOptions).
 	Options map[string]any
-	// Value is the value as written in the configuration (object, string or bool).
+	// Value is the value as written in the configuration (map[string]any, string or bool).
 	Value any
 }
 
-// IsCompose reports whether the configuration runs a Docker Compose service.
-func (c *Config) IsCompose() bool { return c.DockerComposeFile != nil || c.hasRaw("dockerComposeFile") }
+// IsDockerfile reports whether the configuration builds a Dockerfile: it has dockerFile or
+// build.dockerfile. The reference checks this first.
+func (c *Config) IsDockerfile() bool { return c.Build != nil && c.Build.isDockerfile }
 
-// IsDockerfile reports whether the configuration builds a Dockerfile.
-func (c *Config) IsDockerfile() bool {
-	return !c.IsCompose() && c.Build != nil && c.Build.Dockerfile != ""
-}
+// IsImage reports whether the configuration starts from an image (has "image" and is not a
+// Dockerfile configuration).
+func (c *Config) IsImage() bool { return !c.IsDockerfile() && c.hasImage }
 
-// IsImage reports whether the configuration starts from an image.
-func (c *Config) IsImage() bool { return !c.IsCompose() && !c.IsDockerfile() && c.Image != "" }
+// IsCompose reports whether the configuration runs a Docker Compose service: it has
+// dockerComposeFile and is neither a Dockerfile nor an image configuration.
+func (c *Config) IsCompose() bool { return !c.IsDockerfile() && !c.hasImage && c.hasCompose }
 
 // ConfigDir is the directory holding the configuration file.
 func (c *Config) ConfigDir() string { return filepath.Dir(c.File) }
@@ -169,7 +180,53 @@ func (c *Config) resolve(p string) string {
 	return filepath.Join(c.ConfigDir(), p)
 }
 
-func (c *Config) hasRaw(key string) bool {
-	_, ok := c.Raw[key]
-	return ok
+// ForwardPortValues returns ForwardPorts with the entries written as numbers as ints, the
+// form the devcontainer.metadata label and merged configuration use.
+func (c *Config) ForwardPortValues() []any {
+	out := make([]any, len(c.ForwardPorts))
+	for i, p := range c.ForwardPorts {
+		out[i] = p
+		if i < len(c.forwardPortNumbers) && c.forwardPortNumbers[i] {
+			if n, err := strconv.Atoi(p); err == nil {
+				out[i] = n
+			}
+		}
+	}
+	return out
+}
+
+// UserOptions are the options a Feature receives from the configuration: the object form
+// as is; a string or boolean value is given to mainProperty (the Feature's "version" option
+// when it has one, see the reference's getFeatureValueObject), or no options when "".
+func (f FeatureRef) UserOptions(mainProperty string) map[string]any {
+	if f.Options != nil {
+		return f.Options
+	}
+	if mainProperty == "" {
+		return map[string]any{}
+	}
+	return map[string]any{mainProperty: f.Value}
+}
+
+// Result is the "configuration" object `devcontainer read-configuration` prints for c
+// (call it on the substituted copy): every property in JavaScript's key order, legacy
+// properties migrated, and configFilePath as the URI object the reference prints. Its
+// scheme is "file" when the path came from --config (explicitConfig) and
+// "vscode-fileHost" when it was discovered. The bytes are final: do not let an encoder
+// HTML-escape them (json.Encoder.SetEscapeHTML(false) around a json.RawMessage).
+func (c *Config) Result(explicitConfig bool) []byte {
+	t := c.tree.clone()
+	scheme := "vscode-fileHost"
+	if explicitConfig {
+		scheme = "file"
+	}
+	p := filepath.ToSlash(c.File)
+	uri := &node{kind: '{', vals: map[string]*node{}}
+	uri.set("$mid", &node{kind: '0', str: "1"})
+	uri.set("fsPath", &node{kind: '"', str: c.File})
+	uri.set("path", &node{kind: '"', str: p})
+	uri.set("scheme", &node{kind: '"', str: scheme})
+	t.set("configFilePath", uri)
+	b, _ := t.MarshalJSON()
+	return b
 }
