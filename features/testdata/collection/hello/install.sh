@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+mkdir -p /opt/hello
+echo "$GREETING" > /opt/hello/greeting
