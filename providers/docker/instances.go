@@ -152,11 +152,26 @@ func mapState(s container.ContainerState) providers.State {
 	return providers.StateUnknown
 }
 
-// Start starts the container and returns once it runs. A container whose main process has
-// already exited when the engine reports back yields an error carrying its last log lines.
+// startGrace is how long Start watches a freshly started container for an immediate exit
+// (a bad entrypoint, a missing file) before reporting success.
+const startGrace = 200 * time.Millisecond
+
+// Start starts the container and returns once it runs. A container whose main process exits
+// within startGrace yields an error carrying its exit code and last log lines.
 func (p *Provider) Start(ctx context.Context, id string) error {
+	waitCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	exited, waitErr := p.cli.ContainerWait(waitCtx, id, container.WaitConditionNextExit)
 	if err := p.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		return p.wrap(err, "start container %s", id)
+	}
+	timer := time.NewTimer(startGrace)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-waitErr:
+		// Waiting is only a diagnostic aid; the inspect below decides.
+	case <-exited:
 	}
 	resp, err := p.cli.ContainerInspect(ctx, id)
 	if err != nil {
