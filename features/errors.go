@@ -26,3 +26,17 @@ var (
 	// ErrLockfileMismatch is returned in frozen mode when devcontainer-lock.json would change.
 	ErrLockfileMismatch = errors.New("lockfile does not match")
 )
+
+// marked is an error that matches a sentinel with errors.Is without the sentinel's text in
+// its message.
+type marked struct {
+	sentinel error
+	err      error
+}
+
+func (m marked) Error() string        { return m.err.Error() }
+func (m marked) Is(target error) bool { return target == m.sentinel }
+func (m marked) Unwrap() error        { return m.err }
+
+// mark makes err match sentinel.
+func mark(sentinel, err error) error { return marked{sentinel, err} }

@@ -48,7 +48,7 @@ func readMetadata(userID, dir string) (*Metadata, error) {
 	file := filepath.Join(dir, MetadataFile)
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: feature %q: %s not found in %s", ErrInvalidMetadata, userID, MetadataFile, dir)
+		return nil, mark(ErrInvalidMetadata, fmt.Errorf("feature %q: %s not found in %s", userID, MetadataFile, dir))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("feature %q: %w", userID, err)
@@ -63,7 +63,7 @@ func readMetadata(userID, dir string) (*Metadata, error) {
 func (r *Resolver) fetchLocal(n *node) (*artifact, error) {
 	st, err := os.Stat(n.localDir)
 	if err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("%w: feature %q: folder %s does not exist", ErrFetch, n.userID, n.localDir)
+		return nil, mark(ErrFetch, fmt.Errorf("feature %q: folder %s does not exist", n.userID, n.localDir))
 	}
 	m, err := readMetadata(n.userID, n.localDir)
 	if err != nil {
@@ -78,7 +78,7 @@ func (r *Resolver) fetchOCI(ctx context.Context, n *node, pin string) (*artifact
 		if errors.Is(err, ErrOffline) || errors.Is(err, ErrDigestMismatch) || errors.Is(err, ErrUnsafeArchive) {
 			return fmt.Errorf("feature %q: %s: %w", n.userID, what, err)
 		}
-		return fmt.Errorf("%w: feature %q: %s: %v", ErrFetch, n.userID, what, err)
+		return mark(ErrFetch, fmt.Errorf("feature %q: %s: %w", n.userID, what, err))
 	}
 	mdigest := pin
 	if mdigest == "" {
@@ -152,7 +152,7 @@ func (r *Resolver) fetchTarball(ctx context.Context, n *node, pin string) (*arti
 		if errors.Is(err, ErrOffline) || errors.Is(err, ErrDigestMismatch) || errors.Is(err, ErrUnsafeArchive) {
 			return fmt.Errorf("feature %q: %s: %w", n.userID, what, err)
 		}
-		return fmt.Errorf("%w: feature %q: %s: %v", ErrFetch, n.userID, what, err)
+		return mark(ErrFetch, fmt.Errorf("feature %q: %s: %w", n.userID, what, err))
 	}
 	d := pin
 	if d == "" && r.Offline {

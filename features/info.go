@@ -37,7 +37,7 @@ func (r *Resolver) Info(ctx context.Context, refString string) (*Info, error) {
 	}
 	data, d, err := r.registry.getManifest(ctx, ref, ref.Version())
 	if err != nil {
-		return nil, fmt.Errorf("%w: feature %q: fetch manifest: %v", ErrFetch, refString, err)
+		return nil, mark(ErrFetch, fmt.Errorf("feature %q: fetch manifest: %w", refString, err))
 	}
 	man, err := parseManifest(data)
 	if err != nil {
@@ -50,7 +50,7 @@ func (r *Resolver) Info(ctx context.Context, refString string) (*Info, error) {
 		}
 	}
 	if info.Tags, err = r.registry.tags(ctx, ref); err != nil {
-		return nil, fmt.Errorf("%w: feature %q: list tags: %v", ErrFetch, refString, err)
+		return nil, mark(ErrFetch, fmt.Errorf("feature %q: list tags: %w", refString, err))
 	}
 	var vs []semver
 	byVersion := map[string]string{}

@@ -320,3 +320,32 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// MetadataEntry returns the feature's entry for the devcontainer.metadata label, as the
+// reference picks it: id (the user's reference), the lifecycle hooks, init, privileged,
+// capAdd, securityOpt, entrypoint, mounts and customizations. containerEnv is not part of it
+// (it becomes ENV in the image).
+func (m *Metadata) MetadataEntry(userID string) map[string]any {
+	e := map[string]any{"id": userID}
+	for _, k := range metadataEntryKeys {
+		if v, ok := m.Raw[k]; ok {
+			e[k] = v
+		}
+	}
+	return e
+}
+
+var metadataEntryKeys = append(append([]string(nil), HookNames...), "init", "privileged", "capAdd", "securityOpt", "entrypoint", "mounts", "customizations")
+
+// MetadataEntryJSON is MetadataEntry serialised like the reference: keys in its pick order,
+// nested objects in the order written in devcontainer-feature.json.
+func (m *Metadata) MetadataEntryJSON(userID string) json.RawMessage {
+	e := newObject()
+	e.set("id", userID)
+	for _, k := range metadataEntryKeys {
+		if v, ok := m.doc.get(k); ok {
+			e.set(k, v)
+		}
+	}
+	return json.RawMessage(stringify(e, 0))
+}

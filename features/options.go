@@ -53,7 +53,7 @@ func normalizeUserOptions(v any) (any, error) {
 		}
 		return o, nil
 	}
-	return nil, fmt.Errorf("%w: options must be an object, a string or a boolean, got %T", ErrInvalidOption, v)
+	return nil, mark(ErrInvalidOption, fmt.Errorf("options must be an object, a string or a boolean, got %T", v))
 }
 
 // ResolveOptions computes a feature's option values like the reference CLI: every option with
@@ -105,10 +105,10 @@ func checkOption(userID string, m *Metadata, name string, v any) (any, error) {
 		if len(declared) > 0 {
 			hint = "declared options: " + strings.Join(declared, ", ")
 		}
-		return nil, fmt.Errorf("%w: feature %q: option %q is not declared by the feature (%s)", ErrInvalidOption, userID, name, hint)
+		return nil, mark(ErrInvalidOption, fmt.Errorf("feature %q: option %q is not declared by the feature (%s)", userID, name, hint))
 	}
 	bad := func() error {
-		return fmt.Errorf("%w: feature %q: option %q must be a %s, got %s", ErrInvalidOption, userID, name, opt.Type, describe(v))
+		return mark(ErrInvalidOption, fmt.Errorf("feature %q: option %q must be a %s, got %s", userID, name, opt.Type, describe(v)))
 	}
 	switch opt.Type {
 	case "boolean":
@@ -136,7 +136,7 @@ func checkOption(userID string, m *Metadata, name string, v any) (any, error) {
 			for i, e := range opt.Enum {
 				quoted[i] = fmt.Sprintf("%q", e)
 			}
-			return nil, fmt.Errorf("%w: feature %q: option %q: %q is not one of %s", ErrInvalidOption, userID, name, s, strings.Join(quoted, ", "))
+			return nil, mark(ErrInvalidOption, fmt.Errorf("feature %q: option %q: %q is not one of %s", userID, name, s, strings.Join(quoted, ", ")))
 		}
 		return s, nil
 	}
