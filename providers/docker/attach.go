@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,7 +23,8 @@ import (
 // stream over them: reads see the process's stdout, writes go to its stdin, and CloseWrite
 // closes its stdin. The process's stderr goes to the provider's logger. When argv[0] is
 // providers.AgentTarget and the container lacks it (a container created by another tool), the
-// agent binary is first copied there.
+// agent binary is first copied there. ctx bounds setting the stream up; the stream itself
+// lives until Close or until the process exits.
 func (p *Provider) Attach(ctx context.Context, id string, argv []string) (io.ReadWriteCloser, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("attach to %s: empty command", id)
@@ -72,6 +74,8 @@ func (s *stream) Close() error {
 	})
 	return nil
 }
+
+var errClosed = errors.New("stream closed")
 
 // lineLogger logs what an attached process writes to stderr, one record per line.
 type lineLogger struct {

@@ -2,7 +2,6 @@ package docker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -123,5 +122,3 @@ func orDiscard(w io.Writer) io.Writer {
 	}
 	return w
 }
-
-var errClosed = errors.New("stream closed")

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/docker/docker/api/types/image"
@@ -40,14 +41,18 @@ func toImageInfo(ref string, r image.InspectResponse) *providers.ImageInfo {
 func (p *Provider) PullImage(ctx context.Context, ref string, out io.Writer) error {
 	opts := image.PullOptions{RegistryAuth: p.registryAuth(ref)}
 	rc, err := p.cli.ImagePull(ctx, ref, opts)
-	if err != nil {
-		return p.wrap(err, "pull image %s", ref)
+	if err == nil {
+		defer rc.Close()
+		err = jsonmessage.DisplayJSONMessagesStream(rc, orDiscard(out), 0, false, nil)
 	}
-	defer rc.Close()
-	if err := jsonmessage.DisplayJSONMessagesStream(rc, orDiscard(out), 0, false, nil); err != nil {
-		return p.wrap(err, "pull image %s", ref)
+	if err == nil {
+		return nil
 	}
-	return nil
+	err = p.wrap(err, "pull image %s", ref)
+	if isRegistryUnreachable(err) {
+		return fmt.Errorf("%w (the docker engine cannot reach the registry of %s: build the image locally or load it with docker load)", err, ref)
+	}
+	return err
 }
 
 // registryAuth returns the encoded credentials for ref's registry, or "" when there are none.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/pkg/stdcopy"
@@ -221,6 +222,9 @@ func (p *Provider) Stop(ctx context.Context, id string, timeout time.Duration) e
 // Remove force-removes the container and, with volumes, its anonymous volumes.
 func (p *Provider) Remove(ctx context.Context, id string, volumes bool) error {
 	err := p.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: volumes})
+	if err != nil && cerrdefs.IsConflict(err) && strings.Contains(err.Error(), "already in progress") {
+		return nil
+	}
 	if err != nil {
 		return p.wrap(err, "remove container %s", id)
 	}
