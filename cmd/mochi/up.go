@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mochi-dev/mochi/workspace"
+)
+
+// upFlags are the reference's up flags mochi accepts but does not implement yet: setting
+// one is an error, never silently ignored.
+type upUnsupported struct {
+	additionalFeatures string
+	cacheTo            string
+	noLockfile         bool
+	frozenLockfile     bool
+	gpuAvailability    string
+	buildkit           string
+	worktreeCommonDir  bool
+}
+
+func newUpCmd(ios *IOStreams) *cobra.Command {
+	var (
+		o  workspace.UpOptions
+		c  common
+		un upUnsupported
+	)
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Create and run the dev container",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			eng, log, _, err := c.engine(ios)
+			if err != nil {
+				return fail(ios, nil, err, "")
+			}
+			if err := un.check(cmd); err != nil {
+				return fail(ios, log, err, "")
+			}
+			o.Secrets = c.secrets
+			res, err := eng.Up(cmd.Context(), o)
+			if err != nil {
+				id := ""
+				if res != nil {
+					id = res.ContainerID
+				}
+				return fail(ios, log, err, id)
+			}
+			return printJSON(ios, res)
+		},
+	}
+	fs := cmd.Flags()
+	c.register(fs)
+	c.registerSecrets(fs)
+	registerLocate(fs, &o.Locate, false, true)
+	registerHooks(fs, &o.HookOptions)
+	registerSkips(fs, &o.HookOptions)
+	fs.BoolVar(&o.RemoveExisting, "remove-existing-container", false, "remove the existing container first")
+	fs.BoolVar(&o.ExpectExisting, "expect-existing-container", false, "fail if the container does not exist")
+	fs.BoolVar(&o.BuildNoCache, "build-no-cache", false, "build without the layer cache")
+	fs.BoolVar(&o.SkipPostCreate, "skip-post-create", false, "run no lifecycle hook after create")
+	fs.StringArrayVar(&o.Mounts, "mount", nil, "extra mount type=(bind|volume),source=…,target=…[,external=(true|false)]; repeatable")
+	fs.BoolVar(&o.IncludeConfiguration, "include-configuration", false, "add the configuration to the result")
+	fs.BoolVar(&o.IncludeMergedConfiguration, "include-merged-configuration", false, "add the merged configuration to the result")
+	fs.StringVar(&o.WorkspaceMountConsistency, "workspace-mount-consistency", "cached", "consistency of the workspace mount (non-Linux hosts): consistent, cached or delegated")
+	fs.StringVar(&o.UpdateRemoteUserUIDDefault, "update-remote-user-uid-default", "on", "default for updateRemoteUserUID: never, on or off")
+	fs.StringArrayVar(&o.CacheFrom, "cache-from", nil, "additional image to use as build cache; repeatable")
+	fs.StringVar(&un.additionalFeatures, "additional-features", "", "additional features to apply (JSON object)")
+	fs.StringVar(&un.cacheTo, "cache-to", "", "build cache export (needs BuildKit)")
+	fs.BoolVar(&un.noLockfile, "no-lockfile", false, "do not write devcontainer-lock.json")
+	fs.BoolVar(&un.frozenLockfile, "frozen-lockfile", false, "fail if devcontainer-lock.json would change")
+	fs.StringVar(&un.gpuAvailability, "gpu-availability", "detect", "GPU availability: all, detect or none")
+	fs.StringVar(&un.buildkit, "buildkit", "auto", "auto or never; mochi always uses the engine's classic builder")
+	fs.BoolVar(&un.worktreeCommonDir, "mount-git-worktree-common-dir", false, "also mount a worktree's common git folder")
+	return cmd
+}
+
+func (u *upUnsupported) check(cmd *cobra.Command) error {
+	for _, name := range []string{"additional-features", "cache-to", "mount-git-worktree-common-dir"} {
+		if cmd.Flags().Changed(name) {
+			return fmt.Errorf("--%s is not supported by mochi yet", name)
+		}
+	}
+	switch u.buildkit {
+	case "auto", "never":
+	default:
+		return fmt.Errorf("--buildkit %q: want auto or never", u.buildkit)
+	}
+	switch u.gpuAvailability {
+	case "all", "detect", "none":
+	default:
+		return fmt.Errorf("--gpu-availability %q: want all, detect or none", u.gpuAvailability)
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+package workspace
+
+import "encoding/json"
+
+// Locate says how to find the workspace's configuration and container; it is shared by
+// every verb.
+type Locate struct {
+	// WorkspaceFolder is the host project folder (default: the current directory).
+	WorkspaceFolder string
+	// ConfigFile is an explicit devcontainer.json.
+	ConfigFile string
+	// OverrideConfig replaces the content of the config file (paths stay relative to it).
+	OverrideConfig string
+	// IDLabels replace the default id labels (k=v).
+	IDLabels []string
+	// ContainerID names the container directly (exec, run-user-commands, set-up).
+	ContainerID string
+	// MountWorkspaceGitRoot mounts the Git root instead of the folder (default true).
+	MountWorkspaceGitRoot bool
+}
+
+// HookOptions control the lifecycle hooks run in the container.
+type HookOptions struct {
+	SkipPostCreate      bool
+	SkipPostAttach      bool
+	SkipNonBlocking     bool
+	Prebuild            bool
+	StopForPersonalize  bool
+	RemoteEnv           []string // k=v from --remote-env
+	Secrets             map[string]string
+	DefaultUserEnvProbe string
+	ContainerDataFolder string
+	SystemDataFolder    string
+	SessionDataFolder   string
+	Dotfiles            Dotfiles
+}
+
+// Dotfiles configure the dotfiles repository installed once per container.
+type Dotfiles struct {
+	Repository     string
+	InstallCommand string
+	TargetPath     string
+}
+
+// UpOptions are the flags of `mochi up`.
+type UpOptions struct {
+	Locate
+	HookOptions
+	RemoveExisting             bool
+	ExpectExisting             bool
+	BuildNoCache               bool
+	Mounts                     []string
+	AdditionalFeatures         string
+	IncludeConfiguration       bool
+	IncludeMergedConfiguration bool
+	WorkspaceMountConsistency  string
+	UpdateRemoteUserUIDDefault string
+	CacheFrom                  []string
+}
+
+// UpResult is the JSON line `mochi up` prints, field for field the reference's.
+type UpResult struct {
+	Outcome               string          `json:"outcome"`
+	ContainerID           string          `json:"containerId,omitempty"`
+	ComposeProjectName    string          `json:"composeProjectName,omitempty"`
+	RemoteUser            string          `json:"remoteUser,omitempty"`
+	RemoteWorkspaceFolder string          `json:"remoteWorkspaceFolder,omitempty"`
+	Configuration         json.RawMessage `json:"configuration,omitempty"`
+	MergedConfiguration   map[string]any  `json:"mergedConfiguration,omitempty"`
+}

@@ -1,0 +1,87 @@
+package workspace
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/mochi-dev/mochi/providers"
+)
+
+// StopOptions are the flags of `mochi stop` and `mochi down`.
+type StopOptions struct {
+	Locate
+	// Remove removes the container after stopping it (down).
+	Remove bool
+	// Volumes also removes the container's anonymous volumes (down --volumes).
+	Volumes bool
+	Timeout time.Duration
+}
+
+// StopResult is what stop and down print.
+type StopResult struct {
+	Outcome     string `json:"outcome"`
+	ContainerID string `json:"containerId,omitempty"`
+	Removed     bool   `json:"removed,omitempty"`
+}
+
+// Stop stops (and with Remove, removes) the workspace's container.
+func (e *Engine) Stop(ctx context.Context, o StopOptions) (*StopResult, error) {
+	_, inst, err := e.locateContainer(ctx, o.Locate)
+	if err != nil {
+		return nil, err
+	}
+	timeout := o.Timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	if inst.Running() {
+		e.log.Info("Stopping container.", "container", short(inst.ID))
+		if err := e.be.Stop(ctx, inst.ID, timeout); err != nil {
+			return nil, fmt.Errorf("stop container %s: %w", short(inst.ID), err)
+		}
+	}
+	res := &StopResult{Outcome: "success", ContainerID: inst.ID}
+	if o.Remove {
+		e.log.Info("Removing container.", "container", short(inst.ID))
+		if err := e.be.Remove(ctx, inst.ID, o.Volumes); err != nil {
+			return nil, fmt.Errorf("remove container %s: %w", short(inst.ID), err)
+		}
+		res.Removed = true
+	}
+	return res, nil
+}
+
+// Entry is one workspace in `mochi list`.
+type Entry struct {
+	ContainerID string `json:"containerId"`
+	Provider    string `json:"provider"`
+	State       string `json:"state"`
+	Folder      string `json:"localFolder"`
+	ConfigFile  string `json:"configFile,omitempty"`
+	Image       string `json:"image"`
+	Created     string `json:"created"`
+}
+
+// List returns every dev container the provider knows (made by mochi or the reference).
+func (e *Engine) List(ctx context.Context) ([]Entry, error) {
+	insts, err := e.be.List(ctx, map[string]string{labelLocalFolder: ""})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	out := make([]Entry, 0, len(insts))
+	for _, in := range insts {
+		out = append(out, entryOf(in, e.be.Capabilities().Name))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Folder < out[j].Folder })
+	return out, nil
+}
+
+func entryOf(in *providers.Instance, provider string) Entry {
+	return Entry{
+		ContainerID: in.ID, Provider: provider, State: string(in.State),
+		Folder: in.Labels[labelLocalFolder], ConfigFile: in.Labels[labelConfigFile],
+		Image: in.Image, Created: in.Created,
+	}
+}
