@@ -210,10 +210,15 @@ func (p *Provider) logTail(ctx context.Context, id string, tty bool) string {
 	return ":\n" + out
 }
 
-// Stop stops the container, killing it after timeout.
+// Stop stops the container, killing it after timeout (0 kills at once; a negative timeout
+// leaves the choice to the container's stop timeout or the engine's default).
 func (p *Provider) Stop(ctx context.Context, id string, timeout time.Duration) error {
-	secs := int(timeout.Round(time.Second) / time.Second)
-	if err := p.cli.ContainerStop(ctx, id, container.StopOptions{Timeout: &secs}); err != nil {
+	opts := container.StopOptions{}
+	if timeout >= 0 {
+		secs := int((timeout + time.Second - 1) / time.Second)
+		opts.Timeout = &secs
+	}
+	if err := p.cli.ContainerStop(ctx, id, opts); err != nil {
 		return p.wrap(err, "stop container %s", id)
 	}
 	return nil

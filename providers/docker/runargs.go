@@ -253,7 +253,6 @@ func defineRunFlags(fs *pflag.FlagSet, rc *runConfig, log *slog.Logger) {
 	})
 	str("entrypoint", "", func(v string) error {
 		cfg.Entrypoint = []string{v}
-		rc.entrypointSet = true
 		return nil
 	})
 	str("platform", "", func(v string) error {

@@ -23,8 +23,6 @@ type runConfig struct {
 	aliases  []string
 	// vols are mounts, binds and anonymous volumes in order; the last one per target wins.
 	vols []volume
-	// entrypointSet records an explicit --entrypoint (possibly empty).
-	entrypointSet bool
 }
 
 // volume is one filesystem attachment, in one of the three forms the API accepts.
@@ -130,7 +128,6 @@ func (rc *runConfig) applySpecLate(spec providers.CreateSpec) {
 	rc.host.SecurityOpt = append(rc.host.SecurityOpt, spec.SecurityOpt...)
 	if spec.Entrypoint != nil {
 		rc.cfg.Entrypoint = spec.Entrypoint
-		rc.entrypointSet = true
 	}
 	if spec.Cmd != nil {
 		rc.cfg.Cmd = spec.Cmd
