@@ -49,6 +49,20 @@ func LoadOverride(configPath, overridePath string) (*Config, error) {
 
 var bom = []byte("\xef\xbb\xbf")
 
+// msgNotObject is the problem with a file whose value is not an object (the reference's
+// "must contain a JSON object literal").
+const msgNotObject = "dev container config must contain a JSON object literal"
+
+// eofMessages rewrites hujson's end-of-input errors into plain words.
+var eofMessages = map[string]string{
+	"parsing value: unexpected EOF":              "unexpected end of file, expecting a value",
+	"parsing string: unexpected EOF":             "unterminated string",
+	"parsing comment: unexpected EOF":            "unterminated comment",
+	"parsing object after name: unexpected EOF":  "unexpected end of file in object, expecting ':'",
+	"parsing object after value: unexpected EOF": "unexpected end of file in object, expecting ',' or '}'",
+	"parsing array after value: unexpected EOF":  "unexpected end of file in array, expecting ',' or ']'",
+}
+
 // hujsonPos matches the position prefix of hujson's syntax errors.
 var hujsonPos = regexp.MustCompile(`^hujson: line (\d+), column (\d+): `)
 
@@ -56,6 +70,10 @@ var hujsonPos = regexp.MustCompile(`^hujson: line (\d+), column (\d+): `)
 func parseTree(name string, data []byte) (*node, error) {
 	v, err := hujson.Parse(data)
 	if err != nil {
+		if _, err2 := hujson.Parse(append(data[:len(data):len(data)], '0')); err2 == nil {
+			// Only whitespace and comments: there is no value at all.
+			return nil, &Error{File: name, Line: 1, Col: 1, Msg: msgNotObject, kind: ErrInvalid}
+		}
 		return nil, syntaxError(name, err)
 	}
 	root, err := fromHuJSON(&v)
@@ -77,7 +95,7 @@ func parse(name, abs string, data []byte) (*Config, error) {
 	}
 	if root.kind != '{' {
 		line, col := lineCol(data, root.off)
-		return nil, &Error{File: name, Line: line, Col: col, Msg: "dev container config must contain a JSON object literal", kind: ErrInvalid}
+		return nil, &Error{File: name, Line: line, Col: col, Msg: msgNotObject, kind: ErrInvalid}
 	}
 	migrateLegacy(root)
 	c := &Config{File: abs}
@@ -101,6 +119,9 @@ func syntaxError(name string, err error) error {
 		line, _ = strconv.Atoi(m[1])
 		col, _ = strconv.Atoi(m[2])
 		msg = msg[len(m[0]):]
+	}
+	if plain, ok := eofMessages[msg]; ok {
+		msg = plain
 	}
 	return &Error{File: name, Line: line, Col: col, Msg: msg, kind: ErrSyntax, err: errors.Unwrap(err)}
 }
