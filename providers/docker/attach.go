@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path"
 	"strings"
@@ -79,7 +80,7 @@ var errClosed = errors.New("stream closed")
 
 // lineLogger logs what an attached process writes to stderr, one record per line.
 type lineLogger struct {
-	log       interface{ Info(string, ...any) }
+	log       *slog.Logger
 	container string
 	cmd       string
 	mu        sync.Mutex
