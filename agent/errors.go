@@ -1,0 +1,13 @@
+package agent
+
+import "errors"
+
+var (
+	// ErrUnknownUser: the session's user is neither in the passwd file nor numeric.
+	ErrUnknownUser = errors.New("unknown user")
+	// ErrNoAuthorizedKeys: the agent was asked to serve a stream that is not private
+	// (a socket or TCP) without a key to check its clients against.
+	ErrNoAuthorizedKeys = errors.New("no authorized keys for a non-private stream")
+	// ErrUserSwitch: the agent does not run as root and cannot become another user.
+	ErrUserSwitch = errors.New("cannot switch user without root")
+)
