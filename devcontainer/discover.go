@@ -65,3 +65,12 @@ func (e *NotFoundError) Error() string {
 
 // Is makes errors.Is(err, ErrNotFound) true.
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// CheckConfigName is the check the reference's `up` makes on --config: the file must be
+// named devcontainer.json or .devcontainer.json. path should be absolute.
+func CheckConfigName(path string) error {
+	if b := filepath.Base(path); b != "devcontainer.json" && b != ".devcontainer.json" {
+		return fmt.Errorf("Filename must be devcontainer.json or .devcontainer.json (%s).", path)
+	}
+	return nil
+}

@@ -113,3 +113,19 @@ func TestKinds(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckConfigName(t *testing.T) {
+	for _, ok := range []string{"/w/.devcontainer/devcontainer.json", "/w/.devcontainer.json", "/w/.devcontainer/py/devcontainer.json"} {
+		if err := CheckConfigName(ok); err != nil {
+			t.Errorf("CheckConfigName(%s) = %v", ok, err)
+		}
+	}
+	err := CheckConfigName("/tmp/empty/cfg.json")
+	// The reference's `up --config /tmp/empty/cfg.json` message.
+	if want := "Filename must be devcontainer.json or .devcontainer.json (/tmp/empty/cfg.json)."; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+	if CheckConfigName("/w/xdevcontainer.json") == nil {
+		t.Error("xdevcontainer.json accepted")
+	}
+}
