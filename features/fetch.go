@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // artifact is a fetched feature: its folder, metadata and identity.
@@ -110,14 +113,26 @@ func (r *Resolver) fetchOCI(ctx context.Context, n *node, pin string) (*artifact
 	} else {
 		r.log.Debug("fetch feature manifest", "feature", n.userID, "tag", ref.Tag)
 		var err error
-		if data, mdigest, err = r.registry.getManifest(ctx, ref, ref.Tag); err != nil {
+		data, mdigest, err = r.registry.getManifest(ctx, ref, ref.Tag)
+		switch {
+		case err == nil:
+			if _, err := r.cache.putManifest(data); err != nil {
+				return nil, fail("cache manifest", err)
+			}
+			if err := r.cache.setPointer(r.cache.tagFile(ref), mdigest); err != nil {
+				return nil, fail("cache tag", err)
+			}
+		case unreachable(err):
+			// The registry cannot be reached: use what this tag resolved to last time.
+			d, ok := r.cache.pointer(r.cache.tagFile(ref))
+			if cached, cok := r.cache.manifest(d); ok && cok {
+				r.log.Warn("registry unreachable, using the cached feature", "feature", n.userID, "digest", d, "error", err)
+				data, mdigest = cached, d
+				break
+			}
 			return nil, fail("fetch manifest "+ref.String(), err)
-		}
-		if _, err := r.cache.putManifest(data); err != nil {
-			return nil, fail("cache manifest", err)
-		}
-		if err := r.cache.setPointer(r.cache.tagFile(ref), mdigest); err != nil {
-			return nil, fail("cache tag", err)
+		default:
+			return nil, fail("fetch manifest "+ref.String(), err)
 		}
 	}
 	man, err := parseManifest(data)
@@ -166,13 +181,20 @@ func (r *Resolver) fetchTarball(ctx context.Context, n *node, pin string) (*arti
 		r.log.Debug("download feature tarball", "feature", n.userID, "url", u)
 		data, err := r.download(ctx, u)
 		if err != nil {
-			return nil, fail("download "+u, err)
-		}
-		if dir, d, err = r.cache.putArchive(data, pin); err != nil {
-			return nil, fail("extract "+u, err)
-		}
-		if err := r.cache.setPointer(r.cache.urlFile(u), d); err != nil {
-			return nil, fail("cache url", err)
+			last, _ := r.cache.pointer(r.cache.urlFile(u))
+			cached, ok := r.cache.featureDir(last)
+			if !unreachable(err) || !ok || (pin != "" && pin != last) {
+				return nil, fail("download "+u, err)
+			}
+			r.log.Warn("tarball unreachable, using the cached feature", "feature", n.userID, "digest", last, "error", err)
+			dir, d = cached, last
+		} else {
+			if dir, d, err = r.cache.putArchive(data, pin); err != nil {
+				return nil, fail("extract "+u, err)
+			}
+			if err := r.cache.setPointer(r.cache.urlFile(u), d); err != nil {
+				return nil, fail("cache url", err)
+			}
 		}
 	}
 	m, err := readMetadata(n.userID, dir)
@@ -193,7 +215,7 @@ func (r *Resolver) download(ctx context.Context, u string) ([]byte, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %s", resp.Status)
+		return nil, httpStatusError{resp.Status}
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxArchiveBytes+1))
 	if err != nil {
@@ -206,4 +228,22 @@ func (r *Resolver) download(ctx context.Context, u string) ([]byte, error) {
 		return nil, fmt.Errorf("empty response")
 	}
 	return data, nil
+}
+
+// httpStatusError is a download answered with an unexpected HTTP status.
+type httpStatusError struct{ status string }
+
+func (e httpStatusError) Error() string { return "HTTP " + e.status }
+
+// unreachable reports whether err means the server could not be reached at all (as opposed to
+// an answer such as 404 or 401, or content that failed verification).
+func unreachable(err error) bool {
+	var te *transport.Error
+	var he httpStatusError
+	if errors.As(err, &te) || errors.As(err, &he) || errors.Is(err, ErrDigestMismatch) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, io.ErrUnexpectedEOF)
 }

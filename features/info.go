@@ -22,7 +22,8 @@ type Info struct {
 
 // Info fetches a feature's manifest and published tags from its registry.
 func (r *Resolver) Info(ctx context.Context, refString string) (*Info, error) {
-	if err := r.init(); err != nil {
+	r, err := r.session()
+	if err != nil {
 		return nil, err
 	}
 	ref, err := ParseRef(refString)

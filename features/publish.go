@@ -83,7 +83,8 @@ func (g registry) push(ctx context.Context, r Ref, layer []byte, layerMediaType 
 // latest when it is the newest in that range), also under each of its legacyIds, then pushes
 // devcontainer-collection.json to <registryHost>/<namespace>:latest.
 func (r *Resolver) Publish(ctx context.Context, dir, registryHost, namespace string) (*PublishResult, error) {
-	if err := r.init(); err != nil {
+	r, err := r.session()
+	if err != nil {
 		return nil, err
 	}
 	if r.Offline {

@@ -212,6 +212,18 @@ func TestResolveOCIWithCacheLockfileAndOffline(t *testing.T) {
 		}
 	}
 
+	// Not in offline mode, no lockfile, registry unreachable: the tags resolve to what they
+	// resolved to last time (the reference cannot start an already-built container then).
+	in.Lock = nil
+	set6, err := (&Resolver{CacheDir: cacheDir, Keychain: emptyKeychain}).Resolve(ctx, in)
+	if err != nil {
+		t.Fatalf("resolve with the registry down: %v", err)
+	}
+	if set6.Features[1].Digest != set2.Features[1].Digest {
+		t.Errorf("fallback resolved %s, want %s", set6.Features[1].Digest, set2.Features[1].Digest)
+	}
+	in.Lock = readBack
+
 	// Offline and not cached: a clear error naming the feature.
 	r4 := &Resolver{CacheDir: t.TempDir(), Offline: true, Keychain: emptyKeychain}
 	_, err = r4.Resolve(ctx, in)

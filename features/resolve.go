@@ -20,8 +20,9 @@ type Resolver struct {
 	// HTTP downloads tarball features; its Transport (if any) is also used for registries.
 	HTTP    *http.Client
 	Offline bool
-	// Keychain supplies registry credentials; nil means ~/.docker/config.json (DOCKER_CONFIG
-	// honoured, credential helpers included).
+	// Keychain supplies registry credentials; nil means DEVCONTAINERS_OCI_AUTH
+	// ("registry|user|token,...") and then ~/.docker/config.json (DOCKER_CONFIG honoured,
+	// credential helpers included), as the reference CLI looks them up.
 	Keychain authn.Keychain
 
 	cache    cache
@@ -87,28 +88,29 @@ type Set struct {
 	Lock     *Lockfile
 }
 
-func (r *Resolver) init() error {
+// session returns a copy of r prepared for one call, so a Resolver can be shared by
+// goroutines: the only shared state is the cache folder, which is written atomically.
+func (r *Resolver) session() (*Resolver, error) {
 	if r.CacheDir == "" {
-		return fmt.Errorf("resolve features: no cache folder")
+		return nil, fmt.Errorf("resolve features: no cache folder")
 	}
-	r.cache = cache{root: r.CacheDir}
-	r.log = r.Logger
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
+	s := *r
+	s.cache = cache{root: r.CacheDir}
+	s.log = r.Logger
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
 	}
-	r.log = r.log.With("component", "features")
+	s.log = s.log.With("component", "features")
 	kc := r.Keychain
 	if kc == nil {
-		kc = authn.DefaultKeychain
+		kc = authn.NewMultiKeychain(envKeychain{}, authn.DefaultKeychain)
 	}
-	r.registry = registry{keychain: kc}
+	s.registry = registry{keychain: kc}
 	if r.HTTP != nil {
-		r.registry.transport = r.HTTP.Transport
+		s.registry.transport = r.HTTP.Transport
 	}
-	if r.memo == nil {
-		r.memo = map[string]*artifact{}
-	}
-	return nil
+	s.memo = map[string]*artifact{}
+	return &s, nil
 }
 
 func (r *Resolver) client() *http.Client {
@@ -140,7 +142,8 @@ func (r *Resolver) newNode(in Input, userID string, options any) (*node, error) 
 // Resolve fetches the requested features and their dependencies, orders them, validates
 // their options and returns them with the lockfile that pins them.
 func (r *Resolver) Resolve(ctx context.Context, in Input) (*Set, error) {
-	if err := r.init(); err != nil {
+	r, err := r.session()
+	if err != nil {
 		return nil, err
 	}
 	o := newOrderer()
