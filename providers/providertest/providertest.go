@@ -130,6 +130,7 @@ func (s *suite) testLifecycle(t *testing.T) {
 		bind = t.TempDir()
 	}
 	spec := providers.CreateSpec{
+		Name:       "mochi-providertest-" + labels["mochi.providertest.run"],
 		Image:      s.opts.Image,
 		Labels:     labels,
 		Env:        []string{"MOCHI_CREATE=created value"},
@@ -141,6 +142,7 @@ func (s *suite) testLifecycle(t *testing.T) {
 			{Type: "volume", Target: "/mnt/vol"},
 			{Type: "tmpfs", Target: "/mnt/tmp"},
 		},
+		Ports: []string{"127.0.0.1::8080"},
 	}
 	created := s.create(t, spec)
 	if created.ID == "" {
@@ -164,7 +166,9 @@ func (s *suite) testLifecycle(t *testing.T) {
 	if got, err := s.p.Find(ctx, wrong); err != nil || got != nil {
 		t.Errorf("Find(mismatched labels) = %v, %v; want nil, nil", got, err)
 	}
-	if inst.Name != "" {
+	if inst.Name != spec.Name {
+		t.Errorf("Name = %q, want %q", inst.Name, spec.Name)
+	} else {
 		if byName, err := s.p.Inspect(ctx, inst.Name); err != nil || byName.ID != inst.ID {
 			t.Errorf("Inspect(name %q) = %v, %v; want %s", inst.Name, byName, err, inst.ID)
 		}
@@ -172,6 +176,10 @@ func (s *suite) testLifecycle(t *testing.T) {
 
 	// Start, stop and start again: Created stays, StartedAt moves.
 	first := s.start(t, inst.ID, inst.Created)
+	if len(first.Ports) != 1 || !strings.HasPrefix(first.Ports[0], "127.0.0.1:") || !strings.HasSuffix(first.Ports[0], "->8080/tcp") ||
+		strings.HasPrefix(first.Ports[0], "127.0.0.1:->") {
+		t.Errorf("Ports of the running instance = %q, want [127.0.0.1:<port>->8080/tcp]", first.Ports)
+	}
 	t.Run("Exec", func(t *testing.T) { s.testExec(t, inst.ID) })
 	t.Run("Attach", func(t *testing.T) { s.testAttach(t, inst.ID) })
 	if err := s.p.Stop(ctx, inst.ID, 10*time.Second); err != nil {
