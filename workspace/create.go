@@ -17,10 +17,8 @@ import (
 func keepAlive(entrypoints []string) string {
 	var b strings.Builder
 	b.WriteString("echo Container started\ntrap \"exit 0\" 15\n")
-	for _, ep := range entrypoints {
-		b.WriteString(ep)
-		b.WriteString("\n")
-	}
+	b.WriteString(strings.Join(entrypoints, "\n"))
+	b.WriteString("\n")
 	b.WriteString("exec \"$@\"\nwhile sleep 1 & wait $!; do :; done")
 	return b.String()
 }
@@ -97,7 +95,11 @@ func (e *Engine) createSpec(r *resolved, o UpOptions, img *preparedImage, runIma
 		CapAdd:      m.CapAdd,
 		SecurityOpt: m.SecurityOpt,
 		RunArgs:     r.cfg.RunArgs,
-		AgentPath:   e.agentPath,
+	}
+	if e.agentPath != "" && e.home != "" {
+		if err := e.addAgent(r, &spec); err != nil {
+			return spec, err
+		}
 	}
 	if m.OverrideCommand != nil && !*m.OverrideCommand {
 		spec.Cmd = append(spec.Cmd, img.info.Entrypoint...)

@@ -41,7 +41,7 @@ func (e *Engine) installDotfiles(ctx context.Context, s *session, d Dotfiles) {
 		target = s.home + target[1:]
 	}
 	fmt.Fprintf(e.out, "Installing dotfiles from %s...\n", d.Repository)
-	code, err := e.be.Exec(ctx, s.inst.ID, providers.ExecSpec{
+	code, err := e.execer(ctx, s.inst, s.shell).Exec(ctx, s.inst.ID, providers.ExecSpec{
 		Cmd:  []string{"/bin/sh", "-c", dotfilesScript, "mochi-dotfiles", s.dataDir + "/.dotfilesMarker", repo, target, d.InstallCommand},
 		User: s.user, Env: envList(s.env), WorkDir: s.home, Stdout: e.out, Stderr: e.out,
 	})

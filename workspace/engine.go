@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/mochi-dev/mochi/providers"
 )
@@ -32,6 +33,11 @@ type Engine struct {
 	agentPath string
 	// runHost runs initializeCommand on the host.
 	runHost hostRunner
+	// home is mochi's data folder ($MOCHI_HOME); "" disables the agent link.
+	home string
+
+	linkMu sync.Mutex
+	links  map[string]providers.Execer // agent connections by container id
 }
 
 // Config holds the Engine's dependencies.
@@ -41,11 +47,13 @@ type Config struct {
 	Output    io.Writer
 	LookupEnv func(string) (string, bool)
 	AgentPath string
+	// Home is mochi's data folder; empty disables the agent link (engine exec only).
+	Home string
 }
 
 // New returns an Engine.
 func New(c Config) *Engine {
-	e := &Engine{be: c.Backend, log: c.Logger, out: c.Output, lookupEnv: c.LookupEnv, agentPath: c.AgentPath}
+	e := &Engine{be: c.Backend, log: c.Logger, out: c.Output, lookupEnv: c.LookupEnv, agentPath: c.AgentPath, home: c.Home, links: map[string]providers.Execer{}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}

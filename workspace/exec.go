@@ -70,7 +70,7 @@ func (e *Engine) Exec(ctx context.Context, o ExecOptions) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	code, err := e.be.Exec(ctx, inst.ID, providers.ExecSpec{
+	code, err := e.execer(ctx, inst, s.shell).Exec(ctx, inst.ID, providers.ExecSpec{
 		Cmd: o.Args, User: s.user, Env: envList(s.env), WorkDir: s.dir, Tty: o.Tty,
 		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr,
 	})

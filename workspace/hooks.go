@@ -104,7 +104,7 @@ func (e *Engine) updateMarker(ctx context.Context, s *session, path, value strin
 	dir := path[:strings.LastIndex(path, "/")]
 	script := fmt.Sprintf(`mkdir -p '%s' && CONTENT="$(cat '%s' 2>/dev/null || echo ENOENT)" && [ "${CONTENT:-%s}" != '%s' ] && echo '%s' > '%s'`,
 		dir, path, value, value, value, path)
-	code, err := e.be.Exec(ctx, s.inst.ID, providers.ExecSpec{Cmd: []string{"/bin/sh", "-c", script}, User: s.user})
+	code, err := e.execer(ctx, s.inst, s.shell).Exec(ctx, s.inst.ID, providers.ExecSpec{Cmd: []string{"/bin/sh", "-c", script}, User: s.user})
 	if err != nil {
 		return false, fmt.Errorf("update marker %s: %w", path, err)
 	}
@@ -161,7 +161,7 @@ func (e *Engine) runCommand(ctx context.Context, s *session, hook, origin string
 }
 
 func (e *Engine) execHook(ctx context.Context, s *session, argv []string, out io.Writer) (int, error) {
-	return e.be.Exec(ctx, s.inst.ID, providers.ExecSpec{
+	return e.execer(ctx, s.inst, s.shell).Exec(ctx, s.inst.ID, providers.ExecSpec{
 		Cmd: argv, User: s.user, Env: envList(s.env), WorkDir: s.dir, Tty: true, Stdout: out,
 	})
 }

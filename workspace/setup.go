@@ -180,10 +180,10 @@ func resolvePosix(base, p, def string) string {
 
 // run executes argv in the container and returns stdout; a non-zero exit is an error that
 // includes stderr.
-func (e *Engine) run(ctx context.Context, id string, spec providers.ExecSpec) (string, int, error) {
+func (e *Engine) run(ctx context.Context, inst *providers.Instance, shell string, spec providers.ExecSpec) (string, int, error) {
 	var out, errb bytes.Buffer
 	spec.Stdout, spec.Stderr = &out, &errb
-	code, err := e.be.Exec(ctx, id, spec)
+	code, err := e.execer(ctx, inst, shell).Exec(ctx, inst.ID, spec)
 	if err != nil {
 		return "", -1, fmt.Errorf("run %s in container: %w", spec.Cmd[0], err)
 	}

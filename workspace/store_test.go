@@ -65,6 +65,9 @@ func TestSanitizeName(t *testing.T) {
 
 func TestKeepAliveScript(t *testing.T) {
 	got := keepAlive([]string{"/usr/local/share/a.sh"})
+	if got, want := keepAlive(nil), "echo Container started\ntrap \"exit 0\" 15\n\nexec \"$@\"\nwhile sleep 1 & wait $!; do :; done"; got != want {
+		t.Errorf("keepAlive(nil) = %q, want the reference's %q", got, want)
+	}
 	want := "echo Container started\ntrap \"exit 0\" 15\n/usr/local/share/a.sh\nexec \"$@\"\nwhile sleep 1 & wait $!; do :; done"
 	if got != want {
 		t.Errorf("keepAlive = %q, want %q", got, want)

@@ -57,7 +57,7 @@ func (e *Engine) rootPrepare(ctx context.Context, inst *providers.Instance, user
 	if patch {
 		p = "1"
 	}
-	out, _, err := e.run(ctx, inst.ID, providers.ExecSpec{
+	out, _, err := e.run(ctx, inst, "", providers.ExecSpec{
 		Cmd:   []string{"/bin/sh", "-c", rootScript, "mochi-setup", user, sysDir, p},
 		User:  "root",
 		Stdin: strings.NewReader(envFile.String()),
@@ -95,7 +95,7 @@ func (e *Engine) probeUserEnv(ctx context.Context, s *session, probe, cacheDir s
 	cache := ""
 	if cacheDir != "" {
 		cache = strings.TrimSuffix(cacheDir, "/") + "/env-" + probe + ".json"
-		if out, _, err := e.run(ctx, s.inst.ID, providers.ExecSpec{Cmd: []string{"cat", cache}, User: s.user}); err == nil {
+		if out, _, err := e.run(ctx, s.inst, s.shell, providers.ExecSpec{Cmd: []string{"cat", cache}, User: s.user}); err == nil {
 			var m map[string]string
 			if json.Unmarshal([]byte(out), &m) == nil {
 				return m, nil
@@ -119,7 +119,7 @@ func (e *Engine) probeUserEnv(ctx context.Context, s *session, probe, cacheDir s
 	if cache != "" {
 		data, _ := json.MarshalIndent(env, "", "\t")
 		script := fmt.Sprintf("mkdir -p '%s' && cat > '%s'", strings.TrimSuffix(cacheDir, "/"), cache)
-		if _, _, err := e.run(ctx, s.inst.ID, providers.ExecSpec{Cmd: []string{"/bin/sh", "-c", script}, User: s.user, Stdin: bytes.NewReader(data)}); err != nil {
+		if _, _, err := e.run(ctx, s.inst, s.shell, providers.ExecSpec{Cmd: []string{"/bin/sh", "-c", script}, User: s.user, Stdin: bytes.NewReader(data)}); err != nil {
 			e.log.Warn("Failed to cache user env", "error", err)
 		}
 	}
@@ -139,7 +139,7 @@ func (e *Engine) runProbe(ctx context.Context, s *session, flag, mark, cmd, sep 
 			e.log.Warn("userEnvProbe is taking longer than 2 seconds. Avoid waiting for user input in your shell's startup scripts.")
 		}
 	}()
-	_, err := e.be.Exec(ctx, s.inst.ID, providers.ExecSpec{Cmd: []string{s.shell, flag, script}, User: s.user, Stdout: &out})
+	_, err := e.execer(ctx, s.inst, s.shell).Exec(ctx, s.inst.ID, providers.ExecSpec{Cmd: []string{s.shell, flag, script}, User: s.user, Stdout: &out})
 	close(done)
 	if err != nil {
 		e.log.Debug("userEnvProbe failed", "error", err)

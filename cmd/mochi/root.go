@@ -76,6 +76,7 @@ func newRootCmd(ios *IOStreams) *cobra.Command {
 		newStopCmd(ios, true),
 		newListCmd(ios),
 		newVersionCmd(ios),
+		newAgentCmd(ios),
 	)
 	return root
 }

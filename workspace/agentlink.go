@@ -1,0 +1,235 @@
+package workspace
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/mochi-dev/mochi/agent"
+	"github.com/mochi-dev/mochi/providers"
+)
+
+// Where the agent's files appear inside a workspace, and the label naming its socket on
+// the host.
+const (
+	agentRunTarget   = "/.mochi/run"
+	labelAgentSocket = "dev.mochi.agent.socket"
+	labelAgentID     = "dev.mochi.agent.id"
+)
+
+// agentFiles are the host files of one workspace's agent link.
+type agentFiles struct {
+	runDir  string // mounted at agentRunTarget: authorized_keys, agent.sock, agent.log
+	keyFile string // the workspace key (host only, never mounted)
+}
+
+func (e *Engine) agentFiles(id string) agentFiles {
+	short := id
+	if len(short) > 16 {
+		short = short[:16]
+	}
+	return agentFiles{
+		runDir:  filepath.Join(e.home, "run", short),
+		keyFile: filepath.Join(e.home, "keys", short+".key"),
+	}
+}
+
+// ensureAgentFiles creates the workspace key (once) and the authorized_keys the agent
+// checks, owner-only.
+func (e *Engine) ensureAgentFiles(f agentFiles) error {
+	signer, err := loadOrCreateKey(f.keyFile)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(f.runDir, 0o700); err != nil {
+		return fmt.Errorf("create agent folder: %w", err)
+	}
+	auth := ssh.MarshalAuthorizedKey(signer.PublicKey())
+	if err := os.WriteFile(filepath.Join(f.runDir, "authorized_keys"), auth, 0o600); err != nil {
+		return fmt.Errorf("write agent authorized_keys: %w", err)
+	}
+	return nil
+}
+
+// loadOrCreateKey reads an ed25519 private key (OpenSSH PEM), creating it if absent.
+func loadOrCreateKey(file string) (ssh.Signer, error) {
+	data, err := os.ReadFile(file)
+	if err == nil {
+		s, err := ssh.ParsePrivateKey(data)
+		if err != nil {
+			return nil, fmt.Errorf("read workspace key %s: %w", file, err)
+		}
+		return s, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read workspace key: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return nil, fmt.Errorf("create key folder: %w", err)
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generate workspace key: %w", err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "mochi workspace")
+	if err != nil {
+		return nil, fmt.Errorf("encode workspace key: %w", err)
+	}
+	if err := writeFileAtomic(file, pem.EncodeToMemory(block), 0o600); err != nil {
+		return nil, err
+	}
+	return ssh.NewSignerFromKey(priv)
+}
+
+func writeFileAtomic(file string, data []byte, mode os.FileMode) error {
+	tmp := fmt.Sprintf("%s.tmp-%d", file, os.Getpid())
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	return nil
+}
+
+// agentCommand is the keep-alive line that starts the agent on the workspace's socket.
+func agentCommand() string {
+	return fmt.Sprintf("%s agent serve --listen %s/agent.sock --authorized-keys %s/authorized_keys </dev/null >>%s/agent.log 2>&1 &",
+		providers.AgentTarget, agentRunTarget, agentRunTarget, agentRunTarget)
+}
+
+// stableAgentBinary copies the mochi binary to $MOCHI_HOME/bin/mochi-<hash> (once per
+// content), so a workspace keeps a binary that rebuilding mochi does not pull away.
+func (e *Engine) stableAgentBinary() (string, error) {
+	f, err := os.Open(e.agentPath)
+	if err != nil {
+		return "", fmt.Errorf("open agent binary: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash agent binary: %w", err)
+	}
+	dst := filepath.Join(e.home, "bin", "mochi-"+hex.EncodeToString(h.Sum(nil))[:16])
+	if _, err := os.Stat(dst); err == nil {
+		return dst, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", fmt.Errorf("create agent binary folder: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return "", fmt.Errorf("read agent binary: %w", err)
+	}
+	if err := writeFileAtomic(dst, data, 0o755); err != nil {
+		return "", err
+	}
+	return dst, nil
+}
+
+// addAgent makes the workspace's agent start with it: the binary and the run folder are
+// mounted, and the keep-alive script starts the agent on the socket the labels name.
+func (e *Engine) addAgent(r *resolved, spec *providers.CreateSpec) error {
+	bin, err := e.stableAgentBinary()
+	if err != nil {
+		return err
+	}
+	f := e.agentFiles(r.id)
+	if err := e.ensureAgentFiles(f); err != nil {
+		return err
+	}
+	spec.AgentPath = bin
+	spec.Mounts = append(spec.Mounts, providers.Mount{Type: "bind", Source: f.runDir, Target: agentRunTarget})
+	spec.Labels[labelAgentSocket] = filepath.Join(f.runDir, "agent.sock")
+	spec.Labels[labelAgentID] = r.id
+	spec.Cmd[1] = agentCommand() + "\n" + spec.Cmd[1]
+	return nil
+}
+
+// execer returns how to run processes in inst as a user whose shell is shell: through its
+// agent when it has one listening (and the shell is a POSIX shell), else through the engine.
+func (e *Engine) execer(ctx context.Context, inst *providers.Instance, shell string) providers.Execer {
+	sock := inst.Labels[labelAgentSocket]
+	if sock == "" || !inst.Running() || e.home == "" || !posixShell(shell) {
+		return e.be
+	}
+	e.linkMu.Lock()
+	defer e.linkMu.Unlock()
+	if x, ok := e.links[inst.ID]; ok {
+		return x
+	}
+	c, err := e.dialAgent(ctx, inst, sock)
+	if err != nil {
+		e.log.Debug("agent not reachable, using the engine's exec", "container", short(inst.ID), "error", err)
+		return e.be
+	}
+	x := &agentExecer{client: c}
+	e.links[inst.ID] = x
+	return x
+}
+
+func posixShell(shell string) bool {
+	switch path.Base(shell) {
+	case "", "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox":
+		return true
+	}
+	return false
+}
+
+// dialAgent connects to the agent's socket, waiting briefly for a just-started agent.
+func (e *Engine) dialAgent(ctx context.Context, inst *providers.Instance, sock string) (*agent.Client, error) {
+	id := inst.Labels[labelAgentID]
+	signer, err := loadOrCreateKey(e.agentFiles(id).keyFile)
+	if err != nil {
+		return nil, err
+	}
+	// A just-started agent may need a moment to listen; an older one either is there or not.
+	deadline := time.Now()
+	if started, err := time.Parse(time.RFC3339Nano, inst.StartedAt); err == nil && time.Since(started) < 15*time.Second {
+		deadline = deadline.Add(3 * time.Second)
+	}
+	var conn net.Conn
+	for {
+		var d net.Dialer
+		conn, err = d.DialContext(ctx, "unix", sock)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return agent.Dial(ctx, conn, agent.ClientOptions{Signer: signer})
+}
+
+// Close releases the engine's agent connections.
+func (e *Engine) Close() error {
+	e.linkMu.Lock()
+	defer e.linkMu.Unlock()
+	for id, x := range e.links {
+		if a, ok := x.(*agentExecer); ok {
+			a.client.Close()
+		}
+		delete(e.links, id)
+	}
+	return nil
+}
