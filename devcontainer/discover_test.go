@@ -90,7 +90,7 @@ func TestBuildPaths(t *testing.T) {
 
 func TestKinds(t *testing.T) {
 	tests := []struct {
-		src                         string
+		src                        string
 		image, dockerfile, compose bool
 	}{
 		{`{"image": "x"}`, true, false, false},
