@@ -3,6 +3,7 @@ package features
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 )
 
@@ -65,6 +66,8 @@ type Metadata struct {
 
 	doc *object
 }
+
+var metadataIDRe = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]*$`)
 
 // HookNames are the lifecycle hooks a feature may declare, in the order they run.
 var HookNames = []string{"onCreateCommand", "updateContentCommand", "postCreateCommand", "postStartCommand", "postAttachCommand"}
@@ -161,8 +164,12 @@ func (p *metaParser) strings(o *object, prop, key string) []string {
 func (p *metaParser) parse(doc *object) {
 	m := p.m
 	p.str(doc, "", "id", &m.ID)
-	if m.ID == "" {
+	switch {
+	case m.ID == "":
 		p.fail("id", "is required")
+	case !metadataIDRe.MatchString(m.ID):
+		// The id names folders in the build; keep it a plain file name.
+		p.fail("id", "%q must be letters, digits, '_', '-' or '.', not starting with '.'", m.ID)
 	}
 	p.str(doc, "", "version", &m.Version)
 	p.str(doc, "", "name", &m.Name)

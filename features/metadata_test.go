@@ -79,6 +79,7 @@ func TestParseMetadataFields(t *testing.T) {
 func TestParseMetadataErrors(t *testing.T) {
 	for doc, want := range map[string]string{
 		`{"version": "1"}`: `invalid devcontainer-feature.json: f.json: property "id": is required`,
+		`{"id": "../x"}`:   `invalid devcontainer-feature.json: f.json: property "id": "../x" must be letters, digits, '_', '-' or '.', not starting with '.'`,
 		`{"id": 3}`:        `invalid devcontainer-feature.json: f.json: property "id": expected a string, got number 3`,
 		`[1]`:              `invalid devcontainer-feature.json: f.json: expected a JSON object`,
 		`{"id": "a",}x`:    `invalid devcontainer-feature.json: parse f.json: hujson: line 1, column 13: invalid character 'x' after top-level value`,

@@ -116,3 +116,23 @@ func TestLocaleCompareLikeJavaScript(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+func TestMermaid(t *testing.T) {
+	ws, _ := filepath.Abs("testdata/order/dependsOn-and-installsAfter")
+	in := loadConfigInput(t, ws)
+	in.Features = append(in.Features, Requested{ID: "./b", Options: map[string]any{}})
+	set, err := (&Resolver{CacheDir: t.TempDir()}).Resolve(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `flowchart
+n0[./b]
+n1[./c {"magicNumber":"321"}]
+n2[./a]
+n2[./a] --> n1[./c {"magicNumber":"321"}]
+n2[./a] -.-> n0[./b]
+`
+	if got := set.Mermaid(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 )
@@ -72,8 +73,12 @@ type Feature struct {
 	// UserOptions is the value as written; Options the resolved values (defaults applied).
 	UserOptions any
 	Options     []OptionValue
-	// DependsOn lists the UserIDs of the features this one depends on.
-	DependsOn []string
+	// DependsOn lists the UserIDs of the features this one depends on; InstallsAfter those
+	// of the features in the set it installs after (soft dependencies that matched).
+	DependsOn     []string
+	InstallsAfter []string
+
+	dependsOnIdx, installsAfterIdx []int
 }
 
 // ConsecutiveID names the feature's folder in the build: "<id>_<index>".
@@ -228,6 +233,7 @@ func firstNonEmpty(s ...string) string {
 }
 
 func (r *Resolver) buildSet(ordered []*node) (*Set, error) {
+	o := newOrderer()
 	set := &Set{Lock: &Lockfile{Features: map[string]LockEntry{}}}
 	for i, n := range ordered {
 		m := n.art.meta
@@ -242,6 +248,19 @@ func (r *Resolver) buildSet(ordered []*node) (*Set, error) {
 		}
 		for _, d := range n.dependsOn {
 			f.DependsOn = append(f.DependsOn, d.userID)
+			for j, m := range ordered {
+				if o.equals(m, d) {
+					f.dependsOnIdx = append(f.dependsOnIdx, j)
+				}
+			}
+		}
+		for _, d := range n.installsAfter {
+			for j, m := range ordered {
+				if o.softMatch(m, d) && !contains(f.InstallsAfter, m.userID) {
+					f.InstallsAfter = append(f.InstallsAfter, m.userID)
+					f.installsAfterIdx = append(f.installsAfterIdx, j)
+				}
+			}
 		}
 		set.Features = append(set.Features, f)
 		if n.ref.Kind == KindOCI || n.ref.Kind == KindTarball {
@@ -268,6 +287,33 @@ func (s *Set) InstallOrder() []OrderEntry {
 		out[i] = OrderEntry{ID: f.UserID, Options: f.UserOptions}
 	}
 	return out
+}
+
+// Mermaid renders the dependency graph as a Mermaid flowchart, as resolve-dependencies prints
+// it: "-->" for dependsOn, "-.->" for installsAfter. Nodes are numbered in install order.
+func (s *Set) Mermaid() string {
+	var b strings.Builder
+	b.WriteString("flowchart\n")
+	name := func(f *Feature) string {
+		return fmt.Sprintf("n%d[%s]", f.Index, strings.NewReplacer("[", "(", "]", ")").Replace(f.String()))
+	}
+	for _, f := range s.Features {
+		b.WriteString(name(f) + "\n")
+		for _, j := range f.dependsOnIdx {
+			b.WriteString(name(f) + " --> " + name(s.Features[j]) + "\n")
+		}
+		for _, j := range f.installsAfterIdx {
+			b.WriteString(name(f) + " -.-> " + name(s.Features[j]) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// String names the feature: its reference, and its options when the user gave any.
+func (f *Feature) String() string {
+	n := &node{userID: f.UserID}
+	n.options, _ = normalizeUserOptions(f.UserOptions)
+	return n.String()
 }
 
 // LockfileFor returns a copy of the set's lockfile without the entries for references in
