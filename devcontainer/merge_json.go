@@ -277,6 +277,8 @@ func number(v any) float64 {
 		return t
 	case int:
 		return float64(t)
+	case int64:
+		return float64(t)
 	}
 	return 0
 }
