@@ -78,7 +78,9 @@ func TestServeListenerAuth(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ServeListener(ctx, l, Options{AuthorizedKeys: []ssh.PublicKey{workspaceKey.PublicKey()}}) }()
+	go func() {
+		done <- ServeListener(ctx, l, Options{AuthorizedKeys: []ssh.PublicKey{workspaceKey.PublicKey()}})
+	}()
 	defer func() { cancel(); <-done }()
 
 	for _, tt := range []struct {
