@@ -45,6 +45,9 @@ func (bc *BuildContext) entries() (map[string]contextEntry, error) {
 				return err
 			}
 			cp := path.Join(ctxPath, filepath.ToSlash(rel))
+			if cp == "." {
+				return nil // the context root itself (a folder added under "")
+			}
 			out[cp] = contextEntry{hostPath: p, isDir: d.IsDir()}
 			return nil
 		})
@@ -62,7 +65,8 @@ func (bc *BuildContext) entries() (map[string]contextEntry, error) {
 
 // WriteTar writes the build context as a tar stream (what the Docker API's image build takes),
 // deterministically: sorted paths, fixed times, owner 0:0. To build a user's Dockerfile with
-// features, add the user's context to Dirs under "" or write it first and overlay ContextDir.
+// features, add the user's context folder to Dirs under "" (the root of the context) and pass
+// its Dockerfile as DockerfileOptions.Prefix; .dockerignore is not applied.
 func (bc *BuildContext) WriteTar(w io.Writer) error {
 	ents, err := bc.entries()
 	if err != nil {

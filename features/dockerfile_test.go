@@ -171,3 +171,29 @@ func TestGenerateDockerfileRefusesSyntaxDirective(t *testing.T) {
 		t.Fatal("a prefix with a syntax directive was accepted")
 	}
 }
+
+func TestBuildContextWithUserContext(t *testing.T) {
+	_, bc := comparisonBuild(t)
+	user := t.TempDir()
+	os.WriteFile(filepath.Join(user, "app.txt"), []byte("app"), 0o644)
+	bc.Dirs[""] = user
+	var buf bytes.Buffer
+	if err := bc.WriteTar(&buf); err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(&buf)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+	}
+	if len(names) < 2 || names[0] != ".mochi-features/" || names[len(names)-1] != "app.txt" {
+		t.Errorf("entries %v", names)
+	}
+}
