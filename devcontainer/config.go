@@ -15,8 +15,10 @@ type Config struct {
 	// File is the absolute path of the devcontainer.json the configuration belongs to.
 	// Relative paths inside the configuration resolve against its directory.
 	File string
-	// Raw is the JSON object after legacy migration and before variable substitution;
-	// the devcontainer.metadata label and --include-configuration output are built from it.
+	// Raw is the JSON object after legacy migration and before variable substitution, with
+	// unknown properties kept (numbers as float64); the devcontainer.metadata label is built
+	// from it. It stays unsubstituted on substituted copies. For the substituted object in
+	// the reference's key order use Result.
 	Raw map[string]any
 
 	Name string
@@ -26,7 +28,8 @@ type Config struct {
 	// Dockerfile configurations (build.* and the legacy top-level dockerFile/context).
 	Build *Build
 
-	// Compose configurations.
+	// Compose configurations. DockerComposeFile is nil when absent and empty (not nil) for
+	// "[]", which the reference reads as "use COMPOSE_FILE / docker-compose.yml in the cwd".
 	DockerComposeFile []string
 	Service           string
 	RunServices       []string

@@ -16,6 +16,7 @@ func TestDevcontainerIDGolden(t *testing.T) {
 		{map[string]string{"a": "b"}, "1mqafr5h2iu6dhh3k1m4vtnuhml2uiec4s7bntt1v0f25ao63i1n"},
 		{IDLabels("/home/user/proj", "/home/user/proj/.devcontainer/devcontainer.json"), "17lm1qiejea4sikebnfe3bsdiueeed44rk7kqhetqup8ndnjubjp"},
 		{IDLabels("/tmp/idtest", "/tmp/idtest/.devcontainer/devcontainer.json"), "1o2j1fcuij6p1ivom5cicodigomccd9rv9p9osl7udttehv7s8v1"},
+		{IDLabels("/tmp/ph3", "/tmp/ph3/.devcontainer/devcontainer.json"), "014uo2c1od9r25pfercki0kftur8csr898suagtdebco9vgitc66"},
 		{map[string]string{
 			LabelLocalFolder: "/home/user/proj",
 			LabelConfigFile:  "/home/user/proj/.devcontainer/devcontainer.json",
