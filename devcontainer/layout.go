@@ -22,8 +22,6 @@ type Layout struct {
 
 	// mount tells JSON how the reference would print workspaceMount.
 	mount mountState
-	// folderUnset: the reference leaves workspaceFolder undefined.
-	folderUnset bool
 }
 
 type mountState int
@@ -120,7 +118,6 @@ func gitRoot(dir string) string {
 func (l Layout) Apply(sc *Config) Layout {
 	if n := sc.tree.get("workspaceFolder"); n != nil && n.kind == '"' {
 		l.WorkspaceFolder = n.str
-		l.folderUnset = false
 	}
 	if sc.WorkspaceMount != nil {
 		l.WorkspaceMount = *sc.WorkspaceMount
@@ -135,23 +132,14 @@ func (l Layout) Apply(sc *Config) Layout {
 // JSON is the "workspace" object `devcontainer read-configuration` prints for l.
 func (l Layout) JSON() []byte {
 	var b bytes.Buffer
-	b.WriteByte('{')
-	if !l.folderUnset {
-		b.WriteString(`"workspaceFolder":`)
-		b.Write(jsString(l.WorkspaceFolder))
-	}
+	b.WriteString(`{"workspaceFolder":`)
+	b.Write(jsString(l.WorkspaceFolder))
 	switch l.mount {
 	case mountString:
-		if b.Len() > 1 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`"workspaceMount":`)
+		b.WriteString(`,"workspaceMount":`)
 		b.Write(jsString(l.WorkspaceMount))
 	case mountNull:
-		if b.Len() > 1 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`"workspaceMount":null`)
+		b.WriteString(`,"workspaceMount":null`)
 	}
 	b.WriteByte('}')
 	return b.Bytes()
