@@ -1,0 +1,178 @@
+package sshgate
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/mochi-dev/mochi/agent"
+	"golang.org/x/crypto/ssh"
+)
+
+// clientConn is one SSH client connection of a workspace.
+type clientConn struct {
+	id, ws string
+	conn   *ssh.ServerConn
+	remote string
+	log    *slog.Logger
+
+	mu       sync.Mutex
+	forwards map[string]forward // live remote forwards, to set up again on a new link
+}
+
+type forward struct {
+	name    string
+	payload []byte
+}
+
+// linkMessage is what a client sees when its workspace cannot be reached.
+func linkMessage(ws string, err error) string {
+	switch {
+	case errors.Is(err, ErrWorkspaceNotFound):
+		return fmt.Sprintf("mochi: workspace %q does not exist", ws)
+	case errors.Is(err, ErrWorkspaceStopped):
+		return fmt.Sprintf("mochi: workspace %q is not running (start it with `mochi up`)", ws)
+	}
+	return fmt.Sprintf("mochi: cannot reach workspace %q: %v", ws, err)
+}
+
+func (cc *clientConn) handleChannel(l *link, nc ssh.NewChannel) {
+	typ := nc.ChannelType()
+	if strings.HasSuffix(typ, "@mochi.dev") {
+		nc.Reject(ssh.UnknownChannelType, "unknown channel type "+typ)
+		return
+	}
+	client, err := l.get()
+	if err != nil {
+		cc.log.Info("agent link", "err", err)
+		nc.Reject(ssh.ConnectionFailed, linkMessage(cc.ws, err))
+		return
+	}
+	agCh, agReqs, err := client.Conn().OpenChannel(agent.RelayChannelType,
+		ssh.Marshal(agent.RelayOpen{ConnID: cc.id, Type: typ, Extra: nc.ExtraData()}))
+	if err != nil {
+		rejectLike(nc, err)
+		return
+	}
+	cliCh, cliReqs, err := nc.Accept()
+	if err != nil {
+		agCh.Close()
+		return
+	}
+	relay(cliCh, cliReqs, agCh, agReqs)
+}
+
+func (cc *clientConn) handleGlobal(l *link, r *ssh.Request) {
+	switch {
+	case r.Type == "keepalive@openssh.com", r.Type == "no-more-sessions@openssh.com",
+		strings.HasSuffix(r.Type, "@mochi.dev"):
+		// A failure reply is what OpenSSH gives and all a keepalive needs.
+		r.Reply(false, nil)
+		return
+	}
+	client, err := l.get()
+	if err != nil {
+		cc.log.Info("agent link", "err", err)
+		r.Reply(false, nil)
+		return
+	}
+	ok, payload := cc.sendGlobal(client, r.Type, r.Payload)
+	r.Reply(ok, payload)
+	if ok {
+		cc.recordForward(r.Type, r.Payload, payload)
+	}
+}
+
+func (cc *clientConn) sendGlobal(client *agent.Client, name string, payload []byte) (bool, []byte) {
+	ok, reply, err := client.Conn().SendRequest(agent.RelayRequestType, true,
+		ssh.Marshal(agent.RelayRequest{ConnID: cc.id, Name: name, Payload: payload}))
+	if err != nil {
+		return false, nil
+	}
+	return ok, reply
+}
+
+type tcpipForward struct {
+	Addr string
+	Port uint32
+}
+
+// recordForward remembers a remote forward (with the port the agent chose for port 0)
+// and forgets a cancelled one.
+func (cc *clientConn) recordForward(name string, payload, reply []byte) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	switch name {
+	case "tcpip-forward":
+		var f tcpipForward
+		if ssh.Unmarshal(payload, &f) != nil {
+			return
+		}
+		if f.Port == 0 {
+			var r struct{ Port uint32 }
+			if ssh.Unmarshal(reply, &r) != nil {
+				return
+			}
+			f.Port = r.Port
+		}
+		cc.forwards[string(ssh.Marshal(f))] = forward{name, ssh.Marshal(f)}
+	case "cancel-tcpip-forward":
+		delete(cc.forwards, string(payload))
+	case "streamlocal-forward@openssh.com":
+		cc.forwards["unix:"+string(payload)] = forward{name, payload}
+	case "cancel-streamlocal-forward@openssh.com":
+		delete(cc.forwards, "unix:"+string(payload))
+	}
+}
+
+func (cc *clientConn) replayForwards(client *agent.Client) {
+	cc.mu.Lock()
+	var fws []forward
+	for _, f := range cc.forwards {
+		fws = append(fws, f)
+	}
+	cc.mu.Unlock()
+	for _, f := range fws {
+		if ok, _ := cc.sendGlobal(client, f.name, f.payload); !ok {
+			cc.log.Info("forward lost with the agent link", "request", f.name)
+		}
+	}
+}
+
+// relay joins two channels: data both ways with each side's EOF passed on, stderr
+// (extended data) from b to a, channel requests both ways with their replies. a is
+// closed once b closed and its data was delivered; b is closed when a closes.
+func relay(a ssh.Channel, aReqs <-chan *ssh.Request, b ssh.Channel, bReqs <-chan *ssh.Request) {
+	go func() {
+		io.Copy(b, a)
+		b.CloseWrite()
+	}()
+	go io.Copy(io.Discard, a.Stderr())
+	out := make(chan struct{})
+	go func() {
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); io.Copy(a, b) }()
+		go func() { defer wg.Done(); io.Copy(a.Stderr(), b.Stderr()) }()
+		wg.Wait()
+		a.CloseWrite()
+		close(out)
+	}()
+	go func() {
+		forwardRequests(aReqs, b)
+		b.Close()
+	}()
+	forwardRequests(bReqs, a)
+	<-out
+	a.Close()
+}
+
+func forwardRequests(in <-chan *ssh.Request, out ssh.Channel) {
+	for r := range in {
+		ok, err := out.SendRequest(r.Type, r.WantReply, r.Payload)
+		r.Reply(ok && err == nil, nil)
+	}
+}
