@@ -206,8 +206,8 @@ func UpdateUIDBuildArgs(remoteUser, newUID, newGID, imageUser string) map[string
 //
 // The change is skipped when the user is not in /etc/passwd, already has both ids, or another
 // user owns NEW_UID; when another group owns NEW_GID the user keeps its GID. Otherwise the
-// passwd entry (and the primary group entry when its GID changes) is rewritten and the home
-// folder is chowned. It needs only sh, awk and chown from the image.
+// passwd entry (and the entries of groups with the old GID when it changes) is rewritten and
+// the home folder (unless it is "/") is chowned. It needs only sh, awk and chown in the image.
 func UpdateUIDDockerfile(baseImage string) string {
 	return "FROM " + baseImage + "\n" + updateUIDSteps
 }
@@ -234,7 +234,7 @@ RUN set -e; \
 	awk -F: -v OFS=: -v u="$REMOTE_USER" -v uid="$NEW_UID" -v gid="$new_gid" '$1 == u { $3 = uid; $4 = gid } { print }' /etc/passwd > /etc/passwd.mochi-uid; \
 	cat /etc/passwd.mochi-uid > /etc/passwd; rm -f /etc/passwd.mochi-uid; \
 	if [ "$new_gid" != "$old_gid" ] && [ -f /etc/group ]; then \
-		awk -F: -v OFS=: -v old="$old_gid" -v gid="$new_gid" '$3 == old && !done { $3 = gid; done = 1 } { print }' /etc/group > /etc/group.mochi-uid; \
+		awk -F: -v OFS=: -v old="$old_gid" -v gid="$new_gid" '$3 == old { $3 = gid } { print }' /etc/group > /etc/group.mochi-uid; \
 		cat /etc/group.mochi-uid > /etc/group; rm -f /etc/group.mochi-uid; \
 	fi; \
 	if [ -n "$home" ] && [ "$home" != "/" ] && [ -d "$home" ]; then chown -R "$NEW_UID:$new_gid" "$home"; fi
