@@ -10,14 +10,13 @@ import (
 	"strings"
 )
 
-// Label names the reference puts on every dev container.
+// The default id labels the reference puts on every dev container (the metadata label is
+// MetadataLabel).
 const (
 	// LabelLocalFolder holds the absolute host workspace folder.
 	LabelLocalFolder = "devcontainer.local_folder"
 	// LabelConfigFile holds the absolute path of the configuration file.
 	LabelConfigFile = "devcontainer.config_file"
-	// LabelMetadata holds the devcontainer.metadata JSON array.
-	LabelMetadata = "devcontainer.metadata"
 )
 
 // DevcontainerID is the reference's ${devcontainerId} for a set of id labels: the SHA-256
