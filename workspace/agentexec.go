@@ -18,6 +18,8 @@ import (
 // channel per process. It is the fast path: no engine round trip per process.
 type agentExecer struct {
 	client *agent.Client
+	// baseEnv is the container's configured env, which every engine exec starts from.
+	baseEnv []string
 }
 
 var signalNumbers = map[string]int{
@@ -37,7 +39,8 @@ func shellQuote(argv []string) string {
 // Exec implements providers.Execer over the agent. The agent runs the command line with the
 // user's shell, so argv is quoted; callers only use this path for POSIX shells.
 func (a *agentExecer) Exec(ctx context.Context, _ string, spec providers.ExecSpec) (int, error) {
-	extra, _ := json.Marshal(agent.SessionSpec{User: spec.User, Env: spec.Env, Dir: spec.WorkDir})
+	env := append(append([]string(nil), a.baseEnv...), spec.Env...)
+	extra, _ := json.Marshal(agent.SessionSpec{User: spec.User, Env: env, Dir: spec.WorkDir})
 	ch, reqs, err := a.client.Conn().OpenChannel("session", extra)
 	if err != nil {
 		return -1, fmt.Errorf("open agent session: %w", err)
@@ -64,12 +67,13 @@ func (a *agentExecer) Exec(ctx context.Context, _ string, spec providers.ExecSpe
 		_ = ch.CloseWrite()
 	}()
 	var wg sync.WaitGroup
+	var mu sync.Mutex // stdout and stderr may be the same writer: write one at a time
 	out := func(w io.Writer, r io.Reader) {
 		defer wg.Done()
 		if w == nil {
 			w = io.Discard
 		}
-		_, _ = io.Copy(w, r)
+		_, _ = io.Copy(lockedWriter{&mu, w}, r)
 	}
 	wg.Add(2)
 	go out(spec.Stdout, ch)
@@ -110,4 +114,17 @@ func (a *agentExecer) Exec(ctx context.Context, _ string, spec providers.ExecSpe
 		return -1, fmt.Errorf("agent session for %s ended without an exit status", spec.Cmd[0])
 	}
 	return code, nil
+}
+
+// lockedWriter serialises writes to w (and hides any ReaderFrom, which is not safe to call
+// from two goroutines on one buffer).
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

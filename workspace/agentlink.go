@@ -173,7 +173,9 @@ func (e *Engine) execer(ctx context.Context, inst *providers.Instance, shell str
 	}
 	e.linkMu.Lock()
 	defer e.linkMu.Unlock()
-	if x, ok := e.links[inst.ID]; ok {
+	// A link belongs to one start of the container: a restart starts a new agent.
+	key := inst.ID + "@" + inst.StartedAt
+	if x, ok := e.links[key]; ok {
 		return x
 	}
 	c, err := e.dialAgent(ctx, inst, sock)
@@ -181,8 +183,8 @@ func (e *Engine) execer(ctx context.Context, inst *providers.Instance, shell str
 		e.log.Debug("agent not reachable, using the engine's exec", "container", short(inst.ID), "error", err)
 		return e.be
 	}
-	x := &agentExecer{client: c}
-	e.links[inst.ID] = x
+	x := &agentExecer{client: c, baseEnv: inst.Env}
+	e.links[key] = x
 	return x
 }
 
