@@ -20,8 +20,9 @@ type BuildOptions struct {
 
 // BuildResult is what `mochi build` prints.
 type BuildResult struct {
-	Outcome   string   `json:"outcome"`
-	ImageName []string `json:"imageName"`
+	Outcome            string             `json:"outcome"`
+	ImageName          []string           `json:"imageName"`
+	OCIAuthDiagnostics OCIAuthDiagnostics `json:"ociAuthDiagnostics"`
 }
 
 // Build builds the workspace's image with the devcontainer.metadata label baked in (so a

@@ -60,11 +60,21 @@ type UpOptions struct {
 
 // UpResult is the JSON line `mochi up` prints, field for field the reference's.
 type UpResult struct {
-	Outcome               string          `json:"outcome"`
-	ContainerID           string          `json:"containerId,omitempty"`
-	ComposeProjectName    string          `json:"composeProjectName,omitempty"`
-	RemoteUser            string          `json:"remoteUser,omitempty"`
-	RemoteWorkspaceFolder string          `json:"remoteWorkspaceFolder,omitempty"`
-	Configuration         json.RawMessage `json:"configuration,omitempty"`
-	MergedConfiguration   map[string]any  `json:"mergedConfiguration,omitempty"`
+	Outcome               string              `json:"outcome"`
+	ContainerID           string              `json:"containerId,omitempty"`
+	ComposeProjectName    string              `json:"composeProjectName,omitempty"`
+	RemoteUser            string              `json:"remoteUser,omitempty"`
+	RemoteWorkspaceFolder string              `json:"remoteWorkspaceFolder,omitempty"`
+	Configuration         json.RawMessage     `json:"configuration,omitempty"`
+	MergedConfiguration   map[string]any      `json:"mergedConfiguration,omitempty"`
+	OCIAuthDiagnostics    *OCIAuthDiagnostics `json:"ociAuthDiagnostics,omitempty"`
+}
+
+// OCIAuthDiagnostics is the diagnostics object reference CLI 0.89 adds to up, build and
+// read-configuration results. mochi makes no credential look-up that a redirect could
+// block, so every field is false; it is printed so results compare equal.
+type OCIAuthDiagnostics struct {
+	AuthLookupWouldBeBlocked                         bool `json:"authLookupWouldBeBlocked"`
+	RegistryRedirectWouldPreventCredentialForwarding bool `json:"registryRedirectWouldPreventCredentialForwarding"`
+	AuthServerRedirect                               bool `json:"authServerRedirect"`
 }

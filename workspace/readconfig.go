@@ -18,9 +18,10 @@ type ReadConfigOptions struct {
 
 // ReadConfigResult is what `mochi read-configuration` prints.
 type ReadConfigResult struct {
-	Configuration       json.RawMessage `json:"configuration"`
-	Workspace           map[string]any  `json:"workspace"`
-	MergedConfiguration map[string]any  `json:"mergedConfiguration,omitempty"`
+	Configuration       json.RawMessage    `json:"configuration"`
+	Workspace           json.RawMessage    `json:"workspace"`
+	MergedConfiguration map[string]any     `json:"mergedConfiguration,omitempty"`
+	OCIAuthDiagnostics  OCIAuthDiagnostics `json:"ociAuthDiagnostics"`
 }
 
 // ReadConfiguration returns the parsed configuration; when the workspace's container exists
@@ -39,7 +40,7 @@ func (e *Engine) ReadConfiguration(ctx context.Context, o ReadConfigOptions) (*R
 	if err != nil {
 		return nil, err
 	}
-	cfg := r.cfg
+	cfg := r.local // the reference substitutes ${devcontainerId} only when a container exists
 	var cenv map[string]string
 	if inst != nil {
 		cenv = envMap(inst.Env)
@@ -51,10 +52,7 @@ func (e *Engine) ReadConfiguration(ctx context.Context, o ReadConfigOptions) (*R
 			return nil, err
 		}
 	}
-	ws := map[string]any{"workspaceFolder": r.layout.WorkspaceFolder}
-	if r.layout.WorkspaceMount != "" {
-		ws["workspaceMount"] = r.layout.WorkspaceMount
-	}
+	ws := json.RawMessage(r.layout.JSON())
 	explicit := o.ConfigFile != ""
 	res := &ReadConfigResult{Configuration: configurationJSON(cfg, explicit), Workspace: ws}
 	if !o.IncludeMerged {

@@ -16,6 +16,7 @@ type resolved struct {
 	folder     string // absolute host workspace folder
 	configPath string // absolute path of devcontainer.json (may not exist with --override-config)
 	raw        *devcontainer.Config
+	local      *devcontainer.Config // substituted: local phase only
 	cfg        *devcontainer.Config // substituted: local + devcontainerId phases
 	layout     devcontainer.Layout
 	idLabels   map[string]string
@@ -67,18 +68,16 @@ func (e *Engine) resolve(ctx context.Context, loc Locate) (*resolved, error) {
 	}
 	r.id = devcontainer.DevcontainerID(r.idLabels)
 
-	sc := devcontainer.SubstContext{LocalWorkspaceFolder: folder, LookupEnv: e.lookupEnv}
-	local, err := r.raw.Substitute(sc)
+	// The layout comes from the unsubstituted config; substituted values then win, as in
+	// the reference.
+	r.local, r.layout, err = devcontainer.ResolveLocal(r.raw, folder, loc.MountWorkspaceGitRoot, e.lookupEnv)
 	if err != nil {
 		return nil, err
 	}
-	r.layout, err = devcontainer.ComputeLayout(local, folder, loc.MountWorkspaceGitRoot)
-	if err != nil {
-		return nil, err
-	}
-	sc.ContainerWorkspaceFolder = r.layout.WorkspaceFolder
-	sc.DevcontainerID = r.id
-	r.cfg, err = r.raw.Substitute(sc)
+	r.cfg, err = r.raw.Substitute(devcontainer.SubstContext{
+		LocalWorkspaceFolder: folder, ContainerWorkspaceFolder: r.layout.WorkspaceFolder,
+		LookupEnv: e.lookupEnv, DevcontainerID: r.id,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -79,6 +79,7 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 		ContainerID:           inst.ID,
 		RemoteUser:            s.user,
 		RemoteWorkspaceFolder: r.layout.WorkspaceFolder,
+		OCIAuthDiagnostics:    &OCIAuthDiagnostics{},
 	}
 	if o.IncludeConfiguration {
 		res.Configuration = configurationJSON(s.cfg, o.ConfigFile != "")
