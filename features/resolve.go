@@ -280,11 +280,16 @@ type OrderEntry struct {
 	Options any    `json:"options"`
 }
 
-// InstallOrder lists the features in install order as resolve-dependencies prints them.
+// InstallOrder lists the features in install order as resolve-dependencies prints them: OCI
+// features as resource@digest, others by the reference as written.
 func (s *Set) InstallOrder() []OrderEntry {
 	out := make([]OrderEntry, len(s.Features))
 	for i, f := range s.Features {
-		out[i] = OrderEntry{ID: f.UserID, Options: f.UserOptions}
+		id := f.UserID
+		if f.Ref.Kind == KindOCI {
+			id = f.Ref.Resource + "@" + f.Digest
+		}
+		out[i] = OrderEntry{ID: id, Options: f.UserOptions}
 	}
 	return out
 }
