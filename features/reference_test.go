@@ -50,8 +50,8 @@ func runRef(t *testing.T, cli string, args ...string) []byte {
 // speaks plain http to) are resolved by `devcontainer features resolve-dependencies` and by
 // mochi, and the install orders must be identical. The case exercises the OCI tie-break:
 // override priority, the same feature under several tags, digests and options, a dependency
-// with options, and installsAfter through a legacy id. It also checks that mochi serialises
-// a feature manifest byte for byte like the reference.
+// with options, and installsAfter through a legacy id. It also checks that mochi writes the
+// same lockfile and serialises a feature manifest byte for byte like the reference.
 func TestOCIOrderMatchesReferenceCLI(t *testing.T) {
 	cli := refCLI(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -109,6 +109,12 @@ func TestOCIOrderMatchesReferenceCLI(t *testing.T) {
 	json.Unmarshal(gotJSON, &got)
 	if diff := cmp.Diff(want.InstallOrder, got); diff != "" {
 		t.Errorf("install order (-reference +mochi):\n%s", diff)
+	}
+
+	// The lockfile: `devcontainer upgrade --dry-run` prints the one the reference would write.
+	refLock := runRef(t, cli, "upgrade", "--workspace-folder", ws, "--dry-run")
+	if diff := cmp.Diff(string(refLock), string(set.Lock.Marshal())); diff != "" {
+		t.Errorf("lockfile (-reference +mochi):\n%s", diff)
 	}
 
 	// Manifest bytes: serialise beta's manifest the way mochi publishes it, with the
