@@ -123,6 +123,21 @@ func GenerateDockerfile(set *Set, opts DockerfileOptions) (*BuildContext, error)
 	if opts.Prefix != "" {
 		b.WriteString(strings.TrimRight(opts.Prefix, "\n") + "\n\n")
 	}
+	if len(set.Features) == 0 {
+		// Like the reference without features: only the metadata label is added.
+		fmt.Fprintf(&b, "FROM $_DEV_CONTAINERS_BASE_IMAGE AS %s\n", TargetStage)
+		label, err := MetadataLabel(opts.Metadata)
+		if err != nil {
+			return nil, fmt.Errorf("generate features Dockerfile: %w", err)
+		}
+		if label != "" {
+			b.WriteString(label + "\n")
+		}
+		bc.Files = map[string][]byte{}
+		bc.Dockerfile = []byte(b.String())
+		bc.Files[DockerfilePath] = bc.Dockerfile
+		return bc, nil
+	}
 	builtin := InstallDir + "/" + builtinEnvFile
 	fmt.Fprintf(&b, `FROM $_DEV_CONTAINERS_BASE_IMAGE AS %s
 

@@ -197,3 +197,30 @@ func TestBuildContextWithUserContext(t *testing.T) {
 		t.Errorf("entries %v", names)
 	}
 }
+
+func TestGenerateDockerfileWithoutFeatures(t *testing.T) {
+	bc, err := GenerateDockerfile(&Set{}, DockerfileOptions{
+		BaseImage: "dev_container_auto_added_stage_label",
+		Prefix:    "FROM example.com/base:1 AS dev_container_auto_added_stage_label\nRUN true",
+		Metadata:  []json.RawMessage{json.RawMessage(`{"remoteUser":"dev"}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `ARG _DEV_CONTAINERS_BASE_IMAGE=dev_container_auto_added_stage_label
+
+FROM example.com/base:1 AS dev_container_auto_added_stage_label
+RUN true
+
+FROM $_DEV_CONTAINERS_BASE_IMAGE AS dev_containers_target_stage
+LABEL devcontainer.metadata="[ \
+{\"remoteUser\":\"dev\"} \
+]"
+`
+	if diff := cmp.Diff(want, string(bc.Dockerfile)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if len(bc.Files) != 1 || len(bc.Dirs) != 0 {
+		t.Errorf("context files %v dirs %v", bc.Files, bc.Dirs)
+	}
+}
