@@ -21,7 +21,8 @@ type node struct {
 	dependsOn     []*node
 	installsAfter []*node
 
-	art *artifact // fetched content; nil for soft-dependency and override nodes
+	art    *artifact // fetched content; nil for soft-dependency and override nodes
+	parent *node     // the feature whose dependsOn added this node
 }
 
 // String names the node in messages: the reference, plus its options when it has any (the

@@ -169,6 +169,9 @@ func (r *Resolver) Resolve(ctx context.Context, in Input) (*Set, error) {
 		}
 		a, err := r.fetch(ctx, cur, pin)
 		if err != nil {
+			if cur.parent != nil {
+				return nil, fmt.Errorf("%w (in dependsOn of %q)", err, cur.parent.userID)
+			}
 			return nil, err
 		}
 		cur.art, cur.digest = a, a.digest
@@ -192,6 +195,7 @@ func (r *Resolver) Resolve(ctx context.Context, in Input) (*Set, error) {
 			if err != nil {
 				return nil, fmt.Errorf("feature %q: dependsOn: %w", cur.userID, err)
 			}
+			dn.parent = cur
 			cur.dependsOn = append(cur.dependsOn, dn)
 			worklist = append(worklist, dn)
 		}
