@@ -14,12 +14,12 @@ import (
 // emptyConfig is the config blob of every feature manifest.
 var emptyConfig = []byte("{}")
 
-// Published reports what Publish pushed for one feature.
+// Published reports what Publish pushed for one feature. It marshals like the reference's publish summary entry.
 type Published struct {
 	ID      string   `json:"-"`
-	Version string   `json:"version,omitempty"`
-	Digest  string   `json:"digest,omitempty"`
 	Tags    []string `json:"publishedTags,omitempty"`
+	Digest  string   `json:"digest,omitempty"`
+	Version string   `json:"version,omitempty"`
 	// LegacyIDs lists the legacy ids the feature was also published under.
 	LegacyIDs []string `json:"publishedLegacyIds,omitempty"`
 }

@@ -53,6 +53,9 @@ func runRef(t *testing.T, cli string, args ...string) []byte {
 // with options, and installsAfter through a legacy id. It also checks that mochi writes the
 // same lockfile and serialises a feature manifest byte for byte like the reference.
 func TestOCIOrderMatchesReferenceCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("differential test with the reference CLI")
+	}
 	cli := refCLI(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
