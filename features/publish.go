@@ -14,7 +14,8 @@ import (
 // emptyConfig is the config blob of every feature manifest.
 var emptyConfig = []byte("{}")
 
-// Published reports what Publish pushed for one feature. It marshals like the reference's publish summary entry.
+// Published reports what Publish pushed for one feature. It marshals like an entry of the
+// reference's publish summary.
 type Published struct {
 	ID      string   `json:"-"`
 	Tags    []string `json:"publishedTags,omitempty"`
