@@ -7,7 +7,8 @@ that devcontainer.metadata label first) and after.json (a changed devcontainer.j
 against the container created by `up`). Outputs, all taken verbatim from the reference:
 
   label.txt          devcontainer.metadata label of the container (`up`) or image (`build`)
-  instruction.txt    the LABEL instruction of the generated Dockerfile (Features cases)
+  instruction.txt    the LABEL instruction of the generated Dockerfile (Features and Dockerfile
+                     configurations, which the reference builds instead of running `up`)
   read-merged.json   mergedConfiguration of `read-configuration --include-merged-configuration`
   up-merged.json     mergedConfiguration of `up --include-merged-configuration`
   after-merged.json  mergedConfiguration of read-configuration with after.json, container up
@@ -75,13 +76,14 @@ def refresh(case):
             shutil.rmtree(ctx)
         p = run([REF, "read-configuration", "--workspace-folder", ws, "--include-merged-configuration"] + ids)
         write(case, "read-merged.json", merged(p.stdout))
-        has_features = "features" in open(os.path.join(ws, ".devcontainer", "devcontainer.json")).read()
-        if has_features:
+        config = open(os.path.join(ws, ".devcontainer", "devcontainer.json")).read()
+        if '"features"' in config or '"build"' in config:
+            # The label is written by a LABEL instruction of a generated Dockerfile.
             image = f"mochi-metadata-test-{case}"
             p = run([REF, "build", "--workspace-folder", ws, "--image-name", image, "--log-level", "trace"])
-            m = re.search(r"-f (\S+/Dockerfile\.extended)", p.stderr)
-            text = open(m.group(1)).read()
-            start = text.index("LABEL devcontainer.metadata=")
+            generated = re.findall(r"Run: docker build .*?-f (\S+)", p.stderr)
+            text = next(t for t in (open(f).read() for f in reversed(generated)) if "LABEL devcontainer.metadata=" in t)
+            start = text.rindex("LABEL devcontainer.metadata=")
             end = text.index('"\n', start) + 1
             write(case, "instruction.txt", text[start:end] + "\n")
             out = run(["docker", "inspect", image, "--format", '{{index .Config.Labels "devcontainer.metadata"}}'])
