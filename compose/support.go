@@ -1,0 +1,73 @@
+package compose
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// checkSupported rejects compose features the orchestrator does not implement, naming the
+// service and property, rather than silently running something else than Compose would.
+func checkSupported(p *types.Project) error {
+	var problems []string
+	add := func(svc, prop string) { problems = append(problems, fmt.Sprintf("services.%s.%s", svc, prop)) }
+	for name, s := range p.Services {
+		if len(s.Secrets) > 0 {
+			add(name, "secrets")
+		}
+		if len(s.Configs) > 0 {
+			add(name, "configs")
+		}
+		if len(s.VolumesFrom) > 0 {
+			add(name, "volumes_from")
+		}
+		if len(s.Gpus) > 0 {
+			add(name, "gpus")
+		}
+		if len(s.Models) > 0 {
+			add(name, "models")
+		}
+		if s.Provider != nil {
+			add(name, "provider")
+		}
+		if len(s.PreStart) > 0 || len(s.PostStart) > 0 || len(s.PreStop) > 0 {
+			add(name, "pre_start/post_start/pre_stop")
+		}
+		if s.GetScale() > 1 {
+			add(name, "scale/deploy.replicas (more than one container)")
+		}
+		if s.Deploy != nil && (s.Deploy.Resources.Limits != nil || s.Deploy.Resources.Reservations != nil) {
+			add(name, "deploy.resources")
+		}
+		for _, mode := range []struct{ prop, v string }{{"network_mode", s.NetworkMode}, {"ipc", s.Ipc}, {"pid", s.Pid}} {
+			if strings.HasPrefix(mode.v, "service:") || strings.HasPrefix(mode.v, "container:") {
+				add(name, mode.prop+": "+mode.v)
+			}
+		}
+		for _, l := range s.Links {
+			if strings.Contains(l, ":") {
+				add(name, "links with an alias ("+l+")")
+			}
+		}
+		for _, v := range s.Volumes {
+			if v.Type != types.VolumeTypeBind && v.Type != types.VolumeTypeVolume && v.Type != types.VolumeTypeTmpfs {
+				add(name, "volumes of type "+v.Type)
+			}
+		}
+		if b := s.Build; b != nil {
+			if len(b.Secrets) > 0 || len(b.SSH) > 0 || len(b.AdditionalContexts) > 0 {
+				add(name, "build.secrets/ssh/additional_contexts")
+			}
+			if strings.Contains(b.Context, "://") {
+				add(name, "build.context (remote context "+b.Context+")")
+			}
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.Strings(problems)
+	return fmt.Errorf("%w: %s", ErrUnsupported, strings.Join(problems, ", "))
+}
