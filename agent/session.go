@@ -328,9 +328,9 @@ func (s *session) startPty(cmd *exec.Cmd) (func(), error) {
 }
 
 // exit reports how the program ended, as sshd does: exit-status, or exit-signal for a
-// death by signal (OpenSSH's client then exits with 255), and closes the channel.
+// death by signal (OpenSSH's client then exits with 255), then EOF and close, in that
+// order: some clients (PuTTY, dropbear) close on EOF and miss a later exit-status.
 func (s *session) exit(cmd *exec.Cmd, waitErr error) {
-	s.ch.CloseWrite()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		s.ch.SendRequest("exit-signal", false, ssh.Marshal(exitSignal{
 			Signal: signalName(ws.Signal()), CoreDumped: ws.CoreDump(),
@@ -338,6 +338,7 @@ func (s *session) exit(cmd *exec.Cmd, waitErr error) {
 	} else {
 		s.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{Status: uint32(cmd.ProcessState.ExitCode())}))
 	}
+	s.ch.CloseWrite()
 	s.ch.Close()
 }
 
@@ -345,7 +346,7 @@ func (s *session) exit(cmd *exec.Cmd, waitErr error) {
 func (s *session) fail(err error) {
 	s.a.log.Info("session start", "err", err)
 	fmt.Fprintf(s.ch.Stderr(), "mochi agent: %v\n", err)
-	s.ch.CloseWrite()
 	s.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{Status: 1}))
+	s.ch.CloseWrite()
 	s.ch.Close()
 }

@@ -187,7 +187,7 @@ func (l *link) agentChannel(nc ssh.NewChannel) {
 			cliCh.Close()
 			return
 		}
-		relay(agCh, agReqs, cliCh, cliReqs)
+		relay(agCh, agReqs, cliCh, cliReqs, false)
 	}()
 }
 

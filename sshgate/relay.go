@@ -62,7 +62,7 @@ func (cc *clientConn) handleChannel(l *link, nc ssh.NewChannel) {
 		agCh.Close()
 		return
 	}
-	relay(cliCh, cliReqs, agCh, agReqs)
+	relay(cliCh, cliReqs, agCh, agReqs, typ == "session")
 }
 
 func (cc *clientConn) handleGlobal(l *link, r *ssh.Request) {
@@ -145,19 +145,27 @@ func (cc *clientConn) replayForwards(client *agent.Client) {
 // relay joins two channels: data both ways with each side's EOF passed on, stderr
 // (extended data) from b to a, channel requests both ways with their replies. a is
 // closed once b closed and its data was delivered; b is closed when a closes.
-func relay(a ssh.Channel, aReqs <-chan *ssh.Request, b ssh.Channel, bReqs <-chan *ssh.Request) {
+//
+// With holdEOF, b's EOF reaches a only after b's requests (a session's exit-status)
+// were passed on: data and requests are relayed by different goroutines, and a client
+// such as PuTTY that closes the channel on EOF would otherwise lose the exit status.
+func relay(a ssh.Channel, aReqs <-chan *ssh.Request, b ssh.Channel, bReqs <-chan *ssh.Request, holdEOF bool) {
 	go func() {
 		io.Copy(b, a)
 		b.CloseWrite()
 	}()
 	go io.Copy(io.Discard, a.Stderr())
 	out := make(chan struct{})
+	reqsDone := make(chan struct{})
 	go func() {
 		var wg sync.WaitGroup
 		wg.Add(2)
 		go func() { defer wg.Done(); io.Copy(a, b) }()
 		go func() { defer wg.Done(); io.Copy(a.Stderr(), b.Stderr()) }()
 		wg.Wait()
+		if holdEOF {
+			<-reqsDone
+		}
 		a.CloseWrite()
 		close(out)
 	}()
@@ -166,6 +174,7 @@ func relay(a ssh.Channel, aReqs <-chan *ssh.Request, b ssh.Channel, bReqs <-chan
 		b.Close()
 	}()
 	forwardRequests(bReqs, a)
+	close(reqsDone)
 	<-out
 	a.Close()
 }

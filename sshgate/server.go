@@ -158,10 +158,16 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 func (s *Server) shutdown() {
 	s.mu.Lock()
 	s.closed = true
-	conns := s.conns
-	links := s.links
+	var conns []*ssh.ServerConn
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	var links []*link
+	for _, l := range s.links {
+		links = append(links, l)
+	}
 	s.mu.Unlock()
-	for c := range conns {
+	for _, c := range conns {
 		c.Close()
 	}
 	for _, l := range links {
