@@ -144,3 +144,84 @@ func TestOCIOrderMatchesReferenceCLI(t *testing.T) {
 		t.Errorf("manifest serialisation differs:\nreference %s\nmochi     %s", info.Manifest, mine)
 	}
 }
+
+// TestMixedKindsOrderMatchesReferenceCLI compares the install order and lockfile of a
+// configuration mixing a local feature, an https tarball and OCI features (features of
+// different kinds in one round are ordered by their reference strings) with the reference.
+func TestMixedKindsOrderMatchesReferenceCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("differential test with the reference CLI")
+	}
+	cli := refCLI(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := newTestRegistry(t, nil)
+	srv := &http.Server{Handler: reg.srv.Config.Handler}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	host := "localhost:" + strings.TrimPrefix(ln.Addr().String(), "127.0.0.1:")
+	publishCollectionTo(t, host)
+
+	pkgDir := t.TempDir()
+	if _, err := Package("testdata/collection/hello", pkgDir); err != nil {
+		t.Fatal(err)
+	}
+	tgz, err := os.ReadFile(filepath.Join(pkgDir, "devcontainer-feature-hello.tgz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := serveFiles(t, map[string][]byte{"/r/devcontainer-feature-hello.tgz": tgz})
+	tarURL := files.URL + "/r/devcontainer-feature-hello.tgz"
+
+	ws := t.TempDir()
+	dc := filepath.Join(ws, ".devcontainer")
+	os.MkdirAll(filepath.Join(dc, "local"), 0o755)
+	os.WriteFile(filepath.Join(dc, "local", MetadataFile), []byte(`{"id": "local", "version": "1.0.0", "name": "Local", "installsAfter": ["`+tarURL+`"]}`), 0o644)
+	os.WriteFile(filepath.Join(dc, "local", "install.sh"), []byte("#!/bin/sh\n"), 0o755)
+	cfg := `{"image": "example.com/x", "features": {
+		"./local": {},
+		"` + tarURL + `": {"greeting": "tar"},
+		"` + host + `/mochi/features/hello:1": {"greeting": "oci"},
+		"` + host + `/mochi/features/renamed:0": {}
+	}}`
+	os.WriteFile(filepath.Join(dc, "devcontainer.json"), []byte(cfg), 0o644)
+
+	// The reference downloads tarballs with Node, which must accept the test server's
+	// certificate.
+	t.Setenv("NODE_TLS_REJECT_UNAUTHORIZED", "0")
+	out := runRef(t, cli, "features", "resolve-dependencies", "--workspace-folder", ws)
+	var want struct {
+		InstallOrder []OrderEntry `json:"installOrder"`
+	}
+	if err := json.Unmarshal(out[bytes.Index(out, []byte("\n{"))+1:], &want); err != nil {
+		t.Fatalf("reference output: %v\n%s", err, out)
+	}
+	set, err := (&Resolver{CacheDir: t.TempDir(), Keychain: emptyKeychain, HTTP: files.Client()}).Resolve(context.Background(), loadConfigInput(t, ws))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotJSON, _ := json.Marshal(set.InstallOrder())
+	var got []OrderEntry
+	json.Unmarshal(gotJSON, &got)
+	if diff := cmp.Diff(want.InstallOrder, got); diff != "" {
+		t.Errorf("install order (-reference +mochi):\n%s", diff)
+	}
+	if len(got) != 4 || got[len(got)-1].ID != "./local" {
+		t.Errorf("expected the local feature last (after the tarball): %s", gotJSON)
+	}
+	refLock := runRef(t, cli, "upgrade", "--workspace-folder", ws, "--dry-run")
+	if diff := cmp.Diff(string(refLock), string(set.Lock.Marshal())); diff != "" {
+		t.Errorf("lockfile (-reference +mochi):\n%s", diff)
+	}
+}
+
+// publishCollectionTo publishes testdata/collection with mochi to a registry at host.
+func publishCollectionTo(t *testing.T, host string) {
+	t.Helper()
+	r := &Resolver{CacheDir: t.TempDir(), Keychain: emptyKeychain}
+	if _, err := r.Publish(context.Background(), copyCollection(t, host), host, "mochi/features"); err != nil {
+		t.Fatal(err)
+	}
+}
