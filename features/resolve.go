@@ -175,9 +175,6 @@ func (r *Resolver) Resolve(ctx context.Context, in Input) (*Set, error) {
 			return nil, err
 		}
 		cur.art, cur.digest = a, a.digest
-		if cur.ref.Kind == KindOCI {
-			cur.digest = a.digest
-		}
 		dup := false
 		for _, x := range acc {
 			if o.equals(x, cur) {
