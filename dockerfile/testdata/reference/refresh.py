@@ -55,6 +55,19 @@ def dangling():
     return set(p.stdout.split())
 
 
+def remove_leftovers(before):
+    """Remove what failed builds leave behind: untagged images that appeared since before and
+    the never-started build containers created from them."""
+    new = dangling() - before
+    p = subprocess.run(["docker", "ps", "-a", "--filter", "status=created", "--format", "{{.ID}} {{.Image}}"],
+                       capture_output=True, text=True)
+    stale = [line.split()[0] for line in p.stdout.splitlines() if line.split()[1] in new]
+    if stale:
+        subprocess.run(["docker", "rm"] + stale, capture_output=True)
+    if new:
+        subprocess.run(["docker", "rmi"] + sorted(new), capture_output=True)
+
+
 def main():
     cases = json.load(open(os.path.join(HERE, "cases.json")))
     results = {}
@@ -62,10 +75,7 @@ def main():
     for case in cases:
         results[case["name"]] = resolve(case)
         print(case["name"], results[case["name"]])
-    # The failed and replaced builds leave untagged images behind.
-    leftovers = sorted(dangling() - before)
-    if leftovers:
-        subprocess.run(["docker", "rmi"] + leftovers, capture_output=True)
+    remove_leftovers(before)
     with open(os.path.join(HERE, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
         f.write("\n")
