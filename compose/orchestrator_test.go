@@ -1,0 +1,222 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func newTestOrchestrator(t *testing.T) (*Orchestrator, *fakeEngine, *Project) {
+	t.Helper()
+	f := newFakeEngine()
+	f.images["example.com/postgres:16"] = &Image{ID: "sha256:pg", ExposedPorts: []string{"5432/tcp"}}
+	f.images["example.com/cache"] = &Image{ID: "sha256:cache"}
+	o := New(f, nil)
+	o.poll = time.Millisecond
+	return o, f, loadBasic(t, nil)
+}
+
+func healthyAfter(n int) func(int) (string, string) {
+	return func(i int) (string, string) {
+		if i >= n {
+			return "healthy", "accepting connections"
+		}
+		return "starting", "no response"
+	}
+}
+
+func (f *fakeEngine) takeCalls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+func TestUpOrderAndReuse(t *testing.T) {
+	o, f, p := newTestOrchestrator(t)
+	f.health["db"] = healthyAfter(3)
+	ctx := context.Background()
+	opts := UpOptions{MainService: "app", Main: MainOverrides{Env: map[string]string{"A": "1"}}}
+	id, err := o.Up(ctx, p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"build basic_devcontainer-app",
+		"network create basic_devcontainer_backend",
+		"network create basic_devcontainer_default",
+		"volume create basic_devcontainer_data",
+		"create basic_devcontainer-cache-1", "start basic_devcontainer-cache-1",
+		"create basic_devcontainer-db-1", "start basic_devcontainer-db-1",
+		"create basic_devcontainer-app-1", "start basic_devcontainer-app-1",
+	}
+	if d := cmp.Diff(want, f.takeCalls()); d != "" {
+		t.Errorf("first up (-want +got):\n%s", d)
+	}
+	main := f.containers[id]
+	if main == nil || main.Name != "basic_devcontainer-app-1" {
+		t.Fatalf("main container %v", main)
+	}
+	if main.inspects == 0 && f.containers[id].Labels[LabelService] != "app" {
+		t.Errorf("main container is not the app service")
+	}
+	for _, kv := range []string{"A=1", "MOCHI_SERVICE_DB_HOST=db", "MOCHI_SERVICE_DB_PORT_1=5432", "MOCHI_SERVICE_CACHE_PORT=6379"} {
+		if !slices.Contains(main.spec.Env, kv) {
+			t.Errorf("main env lacks %s: %q", kv, main.spec.Env)
+		}
+	}
+	if got := f.networks["basic_devcontainer_default"].Labels; got[LabelNetwork] != "default" || got[LabelProject] != "basic_devcontainer" || len(got[LabelConfigHash]) != 64 {
+		t.Errorf("network labels %v", got)
+	}
+	if got := f.volumes["basic_devcontainer_data"].Labels; got[LabelVolume] != "data" || got[LabelProject] != "basic_devcontainer" {
+		t.Errorf("volume labels %v", got)
+	}
+
+	// Everything up to date and running: nothing to do.
+	id2, err := o.Up(ctx, p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id2 != id {
+		t.Errorf("second up returned %s, want the same container %s", id2, id)
+	}
+	if calls := f.takeCalls(); len(calls) != 0 {
+		t.Errorf("second up made changes: %q", calls)
+	}
+
+	// Stopped project: containers are started again, not recreated.
+	if err := o.Stop(ctx, p.Name, nil); err != nil {
+		t.Fatal(err)
+	}
+	// app depends on db, so it stops first; cache is independent (services by name).
+	if d := cmp.Diff([]string{"stop basic_devcontainer-app-1", "stop basic_devcontainer-cache-1", "stop basic_devcontainer-db-1"}, f.takeCalls()); d != "" {
+		t.Errorf("stop order (-want +got):\n%s", d)
+	}
+	if _, err := o.Up(ctx, p, opts); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"start basic_devcontainer-cache-1", "start basic_devcontainer-db-1", "start basic_devcontainer-app-1"}, f.takeCalls()); d != "" {
+		t.Errorf("restart (-want +got):\n%s", d)
+	}
+
+	// A changed main service configuration recreates only its container.
+	opts.Main.Env["A"] = "2"
+	id3, err := o.Up(ctx, p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"stop basic_devcontainer-app-1", "rm basic_devcontainer-app-1", "create basic_devcontainer-app-1", "start basic_devcontainer-app-1"}
+	if d := cmp.Diff(want, f.takeCalls()); d != "" {
+		t.Errorf("recreate (-want +got):\n%s", d)
+	}
+	if id3 == id || f.containers[id3].Labels[LabelReplace] != "basic_devcontainer-app-1" {
+		t.Errorf("recreated container %s labels %v", id3, f.containers[id3].Labels)
+	}
+
+	st, err := o.Status(ctx, p.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range st {
+		got = append(got, s.Service+"="+s.State)
+	}
+	if d := cmp.Diff([]string{"app=running", "cache=running", "db=running"}, got); d != "" {
+		t.Errorf("status (-want +got):\n%s", d)
+	}
+
+	if err := o.Down(ctx, p.Name, true); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.containers) != 0 || len(f.networks) != 0 || len(f.volumes) != 0 {
+		t.Errorf("down left containers %d networks %v volumes %v", len(f.containers), f.networks, f.volumes)
+	}
+}
+
+func TestUpUnhealthyDependency(t *testing.T) {
+	o, f, p := newTestOrchestrator(t)
+	f.health["db"] = func(n int) (string, string) {
+		if n >= 3 {
+			return "unhealthy", "pg_isready: no response"
+		}
+		return "starting", ""
+	}
+	f.logs["db"] = "FATAL: data directory has wrong ownership\n"
+	_, err := o.Up(context.Background(), p, UpOptions{MainService: "app"})
+	if !errors.Is(err, ErrDependency) {
+		t.Fatalf("error %v, want ErrDependency", err)
+	}
+	for _, w := range []string{"service app waits for db (service_healthy): db is unhealthy", "pg_isready: no response", "FATAL: data directory has wrong ownership"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+	for _, c := range f.containers {
+		if c.State == "running" {
+			t.Errorf("%s still running after the failed up", c.Name)
+		}
+		if c.Labels[LabelService] == "app" {
+			t.Errorf("app was created although its dependency failed")
+		}
+	}
+}
+
+func TestUpPortInUse(t *testing.T) {
+	o, f, p := newTestOrchestrator(t)
+	f.startErr["db"] = fmt.Errorf("start container x: %w: Bind for 127.0.0.1:15432 failed: port is already allocated", ErrPortInUse)
+	_, err := o.Up(context.Background(), p, UpOptions{MainService: "app"})
+	if !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), "start service db") {
+		t.Fatalf("error %v, want ErrPortInUse naming db", err)
+	}
+	calls := f.takeCalls()
+	if !slices.Contains(calls, "stop basic_devcontainer-cache-1") {
+		t.Errorf("cache not stopped after the failure: %q", calls)
+	}
+}
+
+func TestUpDependencyTimeout(t *testing.T) {
+	o, f, p := newTestOrchestrator(t)
+	f.health["db"] = func(int) (string, string) { return "starting", "still starting" }
+	_, err := o.Up(context.Background(), p, UpOptions{MainService: "app", WaitTimeout: 20 * time.Millisecond})
+	if !errors.Is(err, ErrDependency) || !strings.Contains(err.Error(), "db timed out") || !strings.Contains(err.Error(), "still starting") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestUpMissingImage(t *testing.T) {
+	o, f, p := newTestOrchestrator(t)
+	delete(f.images, "example.com/cache")
+	_, err := o.Up(context.Background(), p, UpOptions{MainService: "app"})
+	if !errors.Is(err, ErrImageNotFound) || !strings.Contains(err.Error(), "service cache") {
+		t.Fatalf("error %v", err)
+	}
+	if len(f.containers) != 0 {
+		t.Errorf("containers created before images were ready")
+	}
+}
+
+func TestShutdown(t *testing.T) {
+	o, f, p := newTestOrchestrator(t)
+	f.health["db"] = healthyAfter(1)
+	ctx := context.Background()
+	if _, err := o.Up(ctx, p, UpOptions{MainService: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	f.takeCalls()
+	if err := o.Shutdown(ctx, p.Name, ShutdownNone); err != nil || len(f.takeCalls()) != 0 {
+		t.Errorf("shutdownAction none acted: %v", err)
+	}
+	if err := o.Shutdown(ctx, p.Name, ShutdownStopCompose); err != nil || len(f.takeCalls()) != 3 {
+		t.Errorf("stopCompose did not stop the three containers: %v", err)
+	}
+	if err := o.Shutdown(ctx, p.Name, "bogus"); err == nil {
+		t.Errorf("unknown shutdownAction accepted")
+	}
+}
