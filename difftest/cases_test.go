@@ -301,10 +301,15 @@ var cases = []diffCase{
 	},
 }
 
-// mountsView lists the container's mounts, sorted by destination.
+// mountsView lists the container's mounts, sorted by destination. mochi's own mounts under
+// /.mochi (the agent binary and its run folder, see DESIGN.md) are left out: they are the one
+// designed addition to the container.
 func mountsView(info *containerInfo) string {
 	var lines []string
 	for _, m := range info.Mounts {
+		if strings.HasPrefix(m.Destination, "/.mochi/") {
+			continue
+		}
 		src := m.Source
 		if m.Type == "volume" {
 			src = m.Name
