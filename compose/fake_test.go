@@ -43,7 +43,9 @@ func newFakeEngine() *fakeEngine {
 	}
 }
 
-func (f *fakeEngine) record(format string, args ...any) { f.calls = append(f.calls, fmt.Sprintf(format, args...)) }
+func (f *fakeEngine) record(format string, args ...any) {
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+}
 
 func (f *fakeEngine) EnsureNetwork(_ context.Context, s NetworkSpec) error {
 	f.mu.Lock()
