@@ -12,6 +12,7 @@ import (
 // BuildOptions are the flags of `mochi build`.
 type BuildOptions struct {
 	Locate
+	FeatureOptions
 	NoCache    bool
 	ImageNames []string
 	CacheFrom  []string
@@ -43,6 +44,11 @@ func (e *Engine) Build(ctx context.Context, o BuildOptions) (*BuildResult, error
 		return nil, err
 	}
 	entries := append(slices.Clone(img.entries), devcontainer.ConfigMetadataEntry(r.raw.Raw))
+	if hasFeatures(r.cfg, o.FeatureOptions) {
+		if img, entries, err = e.buildFeatures(ctx, r, img, o.FeatureOptions, o.NoCache); err != nil {
+			return nil, err
+		}
+	}
 	names := o.ImageNames
 	if len(names) == 0 {
 		names = []string{img.ref}

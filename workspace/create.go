@@ -30,6 +30,11 @@ func (e *Engine) createContainer(ctx context.Context, r *resolved, o UpOptions) 
 		return nil, err
 	}
 	entries := append(slices.Clone(img.entries), devcontainer.ConfigMetadataEntry(r.raw.Raw))
+	if hasFeatures(r.cfg, o.FeatureOptions) {
+		if img, entries, err = e.buildFeatures(ctx, r, img, o.FeatureOptions, o.BuildNoCache); err != nil {
+			return nil, err
+		}
+	}
 	merged, err := e.merge(r, entries, nil)
 	if err != nil {
 		return nil, err
@@ -82,7 +87,9 @@ func (e *Engine) merge(r *resolved, entries []map[string]any, containerEnv map[s
 // createSpec builds the provider's create request, in the reference's `docker run` order.
 func (e *Engine) createSpec(r *resolved, o UpOptions, img *preparedImage, runImage string, m *devcontainer.Merged, entries []map[string]any) (providers.CreateSpec, error) {
 	labels := maps.Clone(r.idLabels)
-	labels[labelMetadata] = devcontainer.EncodeMetadataLabel(entries)
+	if !img.labelled {
+		labels[labelMetadata] = devcontainer.EncodeMetadataLabel(entries)
+	}
 	spec := providers.CreateSpec{
 		Image:       runImage,
 		Labels:      labels,

@@ -20,6 +20,9 @@ type preparedImage struct {
 	info    *providers.ImageInfo
 	entries []map[string]any
 	built   bool
+	// labelled: the image already carries the full devcontainer.metadata label (features
+	// builds write it as the reference does), so the container needs none of its own.
+	labelled bool
 }
 
 // prepareImage finds (or pulls) the config's image, or builds its Dockerfile.

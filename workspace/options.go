@@ -46,6 +46,7 @@ type Dotfiles struct {
 type UpOptions struct {
 	Locate
 	HookOptions
+	FeatureOptions
 	RemoveExisting             bool
 	ExpectExisting             bool
 	BuildNoCache               bool

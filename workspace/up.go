@@ -30,9 +30,6 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	if !r.cfg.IsImage() && !r.cfg.IsDockerfile() {
 		return nil, fmt.Errorf("%s: no \"image\", \"build.dockerfile\" or \"dockerComposeFile\" property", r.configPath)
 	}
-	if len(r.cfg.Features) > 0 {
-		return nil, fmt.Errorf("%s: features are not supported by mochi yet", r.configPath)
-	}
 	if err := checkHostRequirements(r.cfg.HostRequirements); err != nil {
 		return nil, fmt.Errorf("%s: %w", r.configPath, err)
 	}

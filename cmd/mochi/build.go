@@ -15,8 +15,8 @@ func newBuildCmd(ios *IOStreams) *cobra.Command {
 		c      common
 		labels []string
 		un     struct {
-			platform, output, cacheTo, buildkit, additionalFeatures string
-			push, noLockfile, frozenLockfile                        bool
+			platform, output, cacheTo, buildkit string
+			push                                bool
 		}
 	)
 	cmd := &cobra.Command{
@@ -28,7 +28,7 @@ func newBuildCmd(ios *IOStreams) *cobra.Command {
 			if err != nil {
 				return fail(ios, nil, err, "")
 			}
-			for _, name := range []string{"platform", "output", "cache-to", "push", "additional-features"} {
+			for _, name := range []string{"platform", "output", "cache-to", "push"} {
 				if cmd.Flags().Changed(name) {
 					return fail(ios, log, fmt.Errorf("--%s is not supported by mochi yet", name), "")
 				}
@@ -61,9 +61,10 @@ func newBuildCmd(ios *IOStreams) *cobra.Command {
 	fs.StringVar(&un.cacheTo, "cache-to", "", "build cache export (needs BuildKit)")
 	fs.StringVar(&un.buildkit, "buildkit", "auto", "auto or never; mochi always uses the classic builder")
 	fs.BoolVar(&un.push, "push", false, "push the image (needs BuildKit)")
-	fs.StringVar(&un.additionalFeatures, "additional-features", "", "additional features to apply (JSON object)")
-	fs.BoolVar(&un.noLockfile, "no-lockfile", false, "do not write devcontainer-lock.json")
-	fs.BoolVar(&un.frozenLockfile, "frozen-lockfile", false, "fail if devcontainer-lock.json would change")
+	fs.StringVar(&o.Additional, "additional-features", "", "additional features to apply (JSON object)")
+	fs.BoolVar(&o.NoLockfile, "no-lockfile", false, "do not write devcontainer-lock.json")
+	fs.BoolVar(&o.FrozenLockfile, "frozen-lockfile", false, "fail if devcontainer-lock.json would change")
+	fs.BoolVar(&o.Offline, "offline", false, "resolve features from the lockfile and mochi's cache only (no network)")
 	o.MountWorkspaceGitRoot = true
 	return cmd
 }

@@ -11,13 +11,10 @@ import (
 // upFlags are the reference's up flags mochi accepts but does not implement yet: setting
 // one is an error, never silently ignored.
 type upUnsupported struct {
-	additionalFeatures string
-	cacheTo            string
-	noLockfile         bool
-	frozenLockfile     bool
-	gpuAvailability    string
-	buildkit           string
-	worktreeCommonDir  bool
+	cacheTo           string
+	gpuAvailability   string
+	buildkit          string
+	worktreeCommonDir bool
 }
 
 func newUpCmd(ios *IOStreams) *cobra.Command {
@@ -66,10 +63,11 @@ func newUpCmd(ios *IOStreams) *cobra.Command {
 	fs.StringVar(&o.WorkspaceMountConsistency, "workspace-mount-consistency", "cached", "consistency of the workspace mount (non-Linux hosts): consistent, cached or delegated")
 	fs.StringVar(&o.UpdateRemoteUserUIDDefault, "update-remote-user-uid-default", "on", "default for updateRemoteUserUID: never, on or off")
 	fs.StringArrayVar(&o.CacheFrom, "cache-from", nil, "additional image to use as build cache; repeatable")
-	fs.StringVar(&un.additionalFeatures, "additional-features", "", "additional features to apply (JSON object)")
+	fs.StringVar(&o.Additional, "additional-features", "", "additional features to apply (JSON object)")
 	fs.StringVar(&un.cacheTo, "cache-to", "", "build cache export (needs BuildKit)")
-	fs.BoolVar(&un.noLockfile, "no-lockfile", false, "do not write devcontainer-lock.json")
-	fs.BoolVar(&un.frozenLockfile, "frozen-lockfile", false, "fail if devcontainer-lock.json would change")
+	fs.BoolVar(&o.NoLockfile, "no-lockfile", false, "do not write devcontainer-lock.json")
+	fs.BoolVar(&o.FrozenLockfile, "frozen-lockfile", false, "fail if devcontainer-lock.json would change")
+	fs.BoolVar(&o.Offline, "offline", false, "resolve features from the lockfile and mochi's cache only (no network)")
 	fs.StringVar(&un.gpuAvailability, "gpu-availability", "detect", "GPU availability: all, detect or none")
 	fs.StringVar(&un.buildkit, "buildkit", "auto", "auto or never; mochi always uses the engine's classic builder")
 	fs.BoolVar(&un.worktreeCommonDir, "mount-git-worktree-common-dir", false, "also mount a worktree's common git folder")
@@ -77,7 +75,7 @@ func newUpCmd(ios *IOStreams) *cobra.Command {
 }
 
 func (u *upUnsupported) check(cmd *cobra.Command) error {
-	for _, name := range []string{"additional-features", "cache-to", "mount-git-worktree-common-dir"} {
+	for _, name := range []string{"cache-to", "mount-git-worktree-common-dir"} {
 		if cmd.Flags().Changed(name) {
 			return fmt.Errorf("--%s is not supported by mochi yet", name)
 		}
