@@ -85,7 +85,7 @@ func (e *Engine) buildFeatures(ctx context.Context, r *resolved, base *preparedI
 	if err != nil {
 		return nil, nil, err
 	}
-	res := &features.Resolver{CacheDir: filepath.Join(e.home, "cache", "features"), Logger: e.log, Offline: fo.Offline}
+	res := e.FeatureResolver(fo.Offline)
 	set, err := res.Resolve(ctx, features.Input{
 		ConfigFile: r.configPath, WorkspaceFolder: r.folder, Features: req,
 		OverrideOrder: r.cfg.OverrideFeatureInstallOrder, Lock: lock,
@@ -155,4 +155,30 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sortStrings(keys)
 	return keys
+}
+
+// ResolveFeatures resolves the workspace's features (for `features resolve-dependencies`)
+// without building anything or writing the lockfile.
+func (e *Engine) ResolveFeatures(ctx context.Context, loc Locate, fo FeatureOptions) (*features.Set, error) {
+	r, err := e.resolve(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	req, _, err := requestedFeatures(r.cfg, fo.Additional)
+	if err != nil {
+		return nil, err
+	}
+	lock, _, err := features.ReadLockfile(features.LockfilePath(r.configPath))
+	if err != nil {
+		return nil, err
+	}
+	return e.FeatureResolver(fo.Offline).Resolve(ctx, features.Input{
+		ConfigFile: r.configPath, WorkspaceFolder: r.folder, Features: req,
+		OverrideOrder: r.cfg.OverrideFeatureInstallOrder, Lock: lock,
+	})
+}
+
+// FeatureResolver returns a resolver on mochi's feature cache.
+func (e *Engine) FeatureResolver(offline bool) *features.Resolver {
+	return &features.Resolver{CacheDir: filepath.Join(e.home, "cache", "features"), Logger: e.log, Offline: offline}
 }

@@ -77,6 +77,7 @@ func newRootCmd(ios *IOStreams) *cobra.Command {
 		newListCmd(ios),
 		newVersionCmd(ios),
 		newAgentCmd(ios),
+		newFeaturesCmd(ios),
 	)
 	return root
 }
