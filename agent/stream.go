@@ -3,6 +3,7 @@ package agent
 import (
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -58,4 +59,20 @@ func pipe(ch ssh.Channel, c net.Conn) {
 	wg.Wait()
 	ch.Close()
 	c.Close()
+}
+
+// Stdio is the process's stdin and stdout as one stream, for `mochi agent serve
+// --stdio`. Closing it closes both.
+func Stdio() io.ReadWriteCloser { return stdioStream{} }
+
+type stdioStream struct{}
+
+func (stdioStream) Read(b []byte) (int, error)  { return os.Stdin.Read(b) }
+func (stdioStream) Write(b []byte) (int, error) { return os.Stdout.Write(b) }
+func (stdioStream) Close() error {
+	err := os.Stdin.Close()
+	if err2 := os.Stdout.Close(); err == nil {
+		err = err2
+	}
+	return err
 }

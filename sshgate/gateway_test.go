@@ -2,6 +2,7 @@ package sshgate
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -290,5 +291,29 @@ func checkHalfClose(t *testing.T, c net.Conn) {
 	b, err := io.ReadAll(c)
 	if err != nil || string(b) != "got 5" {
 		t.Fatalf("answer %q %v", b, err)
+	}
+}
+
+func TestListPortsOverLink(t *testing.T) {
+	g := startGateway(t, nil)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	want := l.Addr().(*net.TCPAddr).Port
+	ports, err := g.srv.ListPorts(context.Background(), "ws1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range ports {
+		found = found || (p.Port == want && p.Addr == "127.0.0.1")
+	}
+	if !found {
+		t.Fatalf("port %d not listed: %+v", want, ports)
+	}
+	if _, err := g.srv.ListPorts(context.Background(), "stopped"); !errors.Is(err, ErrWorkspaceStopped) {
+		t.Fatalf("stopped workspace: %v", err)
 	}
 }

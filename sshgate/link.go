@@ -200,3 +200,13 @@ func rejectLike(nc ssh.NewChannel, err error) {
 	}
 	nc.Reject(ssh.ConnectionFailed, err.Error())
 }
+
+// ListPorts lists the TCP ports listening inside a workspace, over its agent link
+// (dialled if needed), for the port forwarder.
+func (s *Server) ListPorts(ctx context.Context, workspace string) ([]agent.Port, error) {
+	client, err := s.link(workspace).get()
+	if err != nil {
+		return nil, fmt.Errorf("list ports of %s: %w", workspace, err)
+	}
+	return client.ListPorts(ctx)
+}

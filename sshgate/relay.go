@@ -169,19 +169,28 @@ func relay(a ssh.Channel, aReqs <-chan *ssh.Request, b ssh.Channel, bReqs <-chan
 		a.CloseWrite()
 		close(out)
 	}()
+	// One request at a time on the pair, each until its reply: a's request that is
+	// waiting for b's reply (a session's exec) is answered before b's later requests
+	// (exit-status) and b's close reach a. PuTTY takes a close before the reply to its
+	// exec for a refusal.
+	var order sync.Mutex
 	go func() {
-		forwardRequests(aReqs, b)
+		forwardRequests(aReqs, b, &order)
 		b.Close()
 	}()
-	forwardRequests(bReqs, a)
+	forwardRequests(bReqs, a, &order)
 	close(reqsDone)
 	<-out
+	order.Lock()
 	a.Close()
+	order.Unlock()
 }
 
-func forwardRequests(in <-chan *ssh.Request, out ssh.Channel) {
+func forwardRequests(in <-chan *ssh.Request, out ssh.Channel, order *sync.Mutex) {
 	for r := range in {
+		order.Lock()
 		ok, err := out.SendRequest(r.Type, r.WantReply, r.Payload)
 		r.Reply(ok && err == nil, nil)
+		order.Unlock()
 	}
 }
