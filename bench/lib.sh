@@ -2,6 +2,8 @@
 # table. Sourced, not run.
 
 BENCH_RUNS=${BENCH_RUNS:-10}
+# BENCH_NO_HYPERFINE=1 uses the shell loop even where hyperfine is installed.
+have_hyperfine() { [ "${BENCH_NO_HYPERFINE:-0}" != 1 ] && command -v hyperfine >/dev/null 2>&1; }
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$BENCH_DIR/.." && pwd)
 MOCHI_BIN=${MOCHI_BIN:-$REPO_ROOT/bin/mochi}
@@ -52,7 +54,7 @@ trap cleanup_bench EXIT
 # Uses hyperfine when installed, else a loop around date +%s%N. The command's output is dropped.
 time_ms() {
 	shift # label, for the caller's messages only
-	if command -v hyperfine >/dev/null 2>&1; then
+	if have_hyperfine; then
 		local json
 		json=$(mktemp)
 		local quoted
@@ -99,7 +101,7 @@ table_row() {
 # bench_note: one line saying what was measured, for BENCHMARKS.md.
 bench_note() {
 	local how="date +%s%N loop"
-	command -v hyperfine >/dev/null 2>&1 && how="hyperfine $(hyperfine --version | awk '{print $2}')"
+	have_hyperfine && how="hyperfine $(hyperfine --version | awk '{print $2}')"
 	echo
-	echo "_${BENCH_RUNS} runs each after one warm-up ($how), $(nproc) cores, reference $("$REFCLI" --version), mochi $(git -C "$REPO_ROOT" describe --always --dirty 2>/dev/null || echo '?'); $(date -u +%Y-%m-%d)._"
+	echo "_${BENCH_RUNS} runs each after one warm-up ($how), $(nproc) cores, reference $("$REFCLI" --version), mochi $("$MOCHI_BIN" version 2>/dev/null || echo 'not built'); $(date -u +%Y-%m-%d)._"
 }
