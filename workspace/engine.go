@@ -36,6 +36,8 @@ type Engine struct {
 	// home is mochi's data folder ($MOCHI_HOME); "" disables the agent link.
 	home string
 
+	linkState
+
 	linkMu sync.Mutex
 	links  map[string]providers.Execer // agent connections by container id
 }

@@ -66,6 +66,7 @@ type UpResult struct {
 	ComposeProjectName    string              `json:"composeProjectName,omitempty"`
 	RemoteUser            string              `json:"remoteUser,omitempty"`
 	RemoteWorkspaceFolder string              `json:"remoteWorkspaceFolder,omitempty"`
+	Workspace             string              `json:"workspace,omitempty"`
 	Configuration         json.RawMessage     `json:"configuration,omitempty"`
 	MergedConfiguration   map[string]any      `json:"mergedConfiguration,omitempty"`
 	OCIAuthDiagnostics    *OCIAuthDiagnostics `json:"ociAuthDiagnostics,omitempty"`

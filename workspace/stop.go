@@ -24,6 +24,7 @@ type StopResult struct {
 	Outcome     string `json:"outcome"`
 	ContainerID string `json:"containerId,omitempty"`
 	Removed     bool   `json:"removed,omitempty"`
+	Workspace   string `json:"workspace,omitempty"`
 }
 
 // Stop stops (and with Remove, removes) the workspace's container.
@@ -49,6 +50,17 @@ func (e *Engine) Stop(ctx context.Context, o StopOptions) (*StopResult, error) {
 			return nil, fmt.Errorf("remove container %s: %w", short(inst.ID), err)
 		}
 		res.Removed = true
+		if st, err := e.store(); err == nil {
+			recs, _ := st.List()
+			for _, rec := range recs {
+				if rec.ContainerID == inst.ID {
+					res.Workspace = rec.Name
+					if err := st.Delete(rec.Name); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
 	}
 	return res, nil
 }

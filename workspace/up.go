@@ -71,7 +71,12 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	if err != nil {
 		return &UpResult{Outcome: "error", ContainerID: inst.ID}, err
 	}
+	name, err := e.remember(r, inst, s)
+	if err != nil && e.home != "" {
+		return &UpResult{Outcome: "error", ContainerID: inst.ID}, err
+	}
 	res := &UpResult{
+		Workspace:             name,
 		Outcome:               "success",
 		ContainerID:           inst.ID,
 		RemoteUser:            s.user,

@@ -78,6 +78,10 @@ func newRootCmd(ios *IOStreams) *cobra.Command {
 		newVersionCmd(ios),
 		newAgentCmd(ios),
 		newFeaturesCmd(ios),
+		newServerCmd(ios),
+		newSSHCmd(ios),
+		newSSHConfigCmd(ios),
+		newKeysCmd(ios),
 	)
 	return root
 }

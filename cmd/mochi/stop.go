@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -33,6 +35,14 @@ func newStopCmd(ios *IOStreams, down bool) *cobra.Command {
 			res, err := eng.Stop(cmd.Context(), o)
 			if err != nil {
 				return fail(ios, log, err, "")
+			}
+			if res.Workspace != "" {
+				if home, err := mochiHome(ios); err == nil {
+					_, optedOut := os.Stat(filepath.Join(home, noIncludeFile))
+					if _, err := newGatewayFiles(home).writeSSHConfig(eng, optedOut == nil); err != nil {
+						log.Warn("could not update the ssh config: " + err.Error())
+					}
+				}
 			}
 			return printJSON(ios, res)
 		},

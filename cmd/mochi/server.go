@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mochi-dev/mochi/sshgate"
+)
+
+func newServerCmd(ios *IOStreams) *cobra.Command {
+	cmd := &cobra.Command{Use: "server", Short: "Run and manage mochi's server (the SSH gateway)"}
+	cmd.AddCommand(newServerStartCmd(ios), newServerStatusCmd(ios), newServerStopCmd(ios))
+	return cmd
+}
+
+func newServerStartCmd(ios *IOStreams) *cobra.Command {
+	var (
+		c            common
+		addr         string
+		background   bool
+		startStopped bool
+	)
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Start the gateway (in the foreground unless --background)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			home, err := mochiHome(ios)
+			if err != nil {
+				return err
+			}
+			g := newGatewayFiles(home)
+			if _, ok := g.serverRunning(cmd.Context()); ok {
+				return fmt.Errorf("a mochi server is already running at %s", g.serverAddr())
+			}
+			if background {
+				return startBackground(cmd.Context(), g, addr, startStopped)
+			}
+			return runServer(cmd.Context(), ios, &c, g, addr, startStopped)
+		},
+	}
+	fs := cmd.Flags()
+	c.register(fs)
+	fs.StringVar(&addr, "listen-ssh", sshgate.DefaultAddr, "address the SSH gateway listens on")
+	fs.BoolVar(&background, "background", false, "start in the background and return once it listens")
+	fs.BoolVar(&startStopped, "start-stopped", false, "start a stopped workspace when a client connects to it")
+	return cmd
+}
+
+// runServer serves the gateway until the process is told to stop.
+func runServer(ctx context.Context, ios *IOStreams, c *common, g gatewayFiles, addr string, startStopped bool) error {
+	eng, log, _, err := c.engine(ios)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	eng.StartStopped(startStopped)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv, err := sshgate.New(sshgate.Config{DataDir: g.dataDir, Linker: eng, Logger: log, Addr: addr})
+	if err != nil {
+		l.Close()
+		return err
+	}
+	if err := os.WriteFile(g.addrFile, []byte(l.Addr().String()+"\n"), 0o600); err != nil {
+		return fmt.Errorf("record server address: %w", err)
+	}
+	if err := os.WriteFile(g.pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+		return fmt.Errorf("record server pid: %w", err)
+	}
+	defer os.Remove(g.pidFile)
+	log.Info("mochi server listening", "ssh", l.Addr().String())
+	err = srv.Serve(ctx, l)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// startBackground re-runs this binary as a detached server and waits until it listens.
+func startBackground(ctx context.Context, g gatewayFiles, addr string, startStopped bool) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the mochi binary: %w", err)
+	}
+	logf, err := os.OpenFile(g.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open server log: %w", err)
+	}
+	defer logf.Close()
+	args := []string{"server", "start", "--listen-ssh", addr}
+	if startStopped {
+		args = append(args, "--start-stopped")
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the mochi server: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.After(10 * time.Second)
+	for {
+		var d net.Dialer
+		if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
+			c.Close()
+			_ = cmd.Process.Release()
+			return nil
+		}
+		select {
+		case err := <-done:
+			return fmt.Errorf("the mochi server exited at start (%v): see %s", err, g.logFile)
+		case <-deadline:
+			return fmt.Errorf("the mochi server did not listen on %s within 10s: see %s", addr, g.logFile)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// ensureServer starts the gateway in the background unless it is running.
+func ensureServer(ctx context.Context, g gatewayFiles) error {
+	if _, ok := g.serverRunning(ctx); ok {
+		return nil
+	}
+	return startBackground(ctx, g, g.serverAddr(), false)
+}
+
+func newServerStatusCmd(ios *IOStreams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Say whether the server runs, and where",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			home, err := mochiHome(ios)
+			if err != nil {
+				return err
+			}
+			g := newGatewayFiles(home)
+			pid, ok := g.serverRunning(cmd.Context())
+			if !ok {
+				fmt.Fprintln(ios.Out, "stopped")
+				return exitError{3}
+			}
+			fmt.Fprintf(ios.Out, "running pid=%d ssh=%s\n", pid, g.serverAddr())
+			return nil
+		},
+	}
+}
+
+func newServerStopCmd(ios *IOStreams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "stop",
+		Short: "Stop the server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			home, err := mochiHome(ios)
+			if err != nil {
+				return err
+			}
+			g := newGatewayFiles(home)
+			pid, ok := g.serverRunning(cmd.Context())
+			if !ok || pid == 0 {
+				fmt.Fprintln(ios.Out, "not running")
+				return nil
+			}
+			p, err := os.FindProcess(pid)
+			if err == nil {
+				err = p.Signal(syscall.SIGTERM)
+			}
+			if err != nil {
+				return fmt.Errorf("stop server pid %d: %w", pid, err)
+			}
+			for i := 0; i < 100; i++ {
+				if _, ok := g.serverRunning(cmd.Context()); !ok {
+					fmt.Fprintln(ios.Out, "stopped")
+					return nil
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			return fmt.Errorf("server pid %d did not stop", pid)
+		},
+	}
+}

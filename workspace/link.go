@@ -1,0 +1,115 @@
+package workspace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sync"
+
+	"github.com/mochi-dev/mochi/providers"
+	"github.com/mochi-dev/mochi/sshgate"
+)
+
+// store returns the workspace records (opened once).
+func (e *Engine) store() (*Store, error) {
+	e.storeOnce.Do(func() {
+		if e.home == "" {
+			e.storeErr = errors.New("named workspaces need mochi's data folder (MOCHI_HOME)")
+			return
+		}
+		e.records, e.storeErr = OpenStore(e.home)
+	})
+	return e.records, e.storeErr
+}
+
+// Records returns the workspace records.
+func (e *Engine) Records() (*Store, error) { return e.store() }
+
+// remember records (or refreshes) the named workspace of an up.
+func (e *Engine) remember(r *resolved, inst *providers.Instance, s *session) (string, error) {
+	st, err := e.store()
+	if err != nil {
+		return "", err
+	}
+	name, err := st.NameFor(r.folder, r.configPath)
+	if err != nil {
+		return "", err
+	}
+	rec := &Record{
+		Name: name, Folder: r.folder, ConfigFile: r.configPath, Provider: e.be.Capabilities().Name,
+		ContainerID: inst.ID, IDLabels: r.idLabels, RemoteUser: s.user, WorkspaceFolder: r.layout.WorkspaceFolder,
+	}
+	if err := st.Put(rec); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// StartStopped makes Link start a stopped workspace instead of refusing it.
+func (e *Engine) StartStopped(on bool) { e.startStopped = on }
+
+// Link opens a stream to an agent serving the named workspace as its remote user, in its
+// workspace folder, with its remote env: sshgate's Linker.
+func (e *Engine) Link(ctx context.Context, name string) (io.ReadWriteCloser, error) {
+	st, err := e.store()
+	if err != nil {
+		return nil, err
+	}
+	rec, err := st.Get(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", sshgate.ErrWorkspaceNotFound, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	att, ok := e.be.(providers.Attacher)
+	if !ok {
+		return nil, fmt.Errorf("provider %s cannot attach to workspaces", e.be.Capabilities().Name)
+	}
+	inst, err := e.be.Inspect(ctx, rec.ContainerID)
+	if errors.Is(err, providers.ErrNotFound) {
+		inst, err = e.be.Find(ctx, rec.IDLabels)
+		if err == nil && inst == nil {
+			return nil, fmt.Errorf("%w: %s has no container (run mochi up)", sshgate.ErrWorkspaceNotFound, name)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inspect workspace %s: %w", name, err)
+	}
+	if !inst.Running() {
+		if !e.startStopped {
+			return nil, fmt.Errorf("%w: %s is %s (run mochi up)", sshgate.ErrWorkspaceStopped, name, inst.State)
+		}
+		if err := e.be.Start(ctx, inst.ID); err != nil {
+			return nil, fmt.Errorf("start workspace %s: %w", name, err)
+		}
+		if inst, err = e.be.Inspect(ctx, inst.ID); err != nil {
+			return nil, err
+		}
+	}
+	r, err := e.resolve(ctx, Locate{WorkspaceFolder: rec.Folder, ConfigFile: rec.ConfigFile, MountWorkspaceGitRoot: true})
+	if err != nil {
+		// The config moved or broke: the container's own metadata still says who and where.
+		r = &resolved{folder: rec.Folder, idLabels: rec.IDLabels}
+		r.layout.WorkspaceFolder = rec.WorkspaceFolder
+	}
+	s, err := e.newSession(ctx, r, inst, HookOptions{}, false)
+	if err != nil {
+		return nil, err
+	}
+	argv := []string{providers.AgentTarget, "agent", "serve", "--stdio", "--user", s.user, "--dir", s.dir}
+	for _, kv := range envList(s.env) {
+		argv = append(argv, "--env", kv)
+	}
+	return att.Attach(ctx, inst.ID, argv)
+}
+
+// linkState is the part of Engine used by Link and the records.
+type linkState struct {
+	storeOnce    sync.Once
+	records      *Store
+	storeErr     error
+	startStopped bool
+}
