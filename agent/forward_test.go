@@ -266,3 +266,34 @@ type halfCloser struct{ ch ssh.Channel }
 
 func (h halfCloser) Write(b []byte) (int, error) { return h.ch.Write(b) }
 func (h halfCloser) Close() error                { return h.ch.CloseWrite() }
+
+func TestAgentSocketOwnedBySessionUser(t *testing.T) {
+	requireRoot(t)
+	if _, err := os.Stat("/usr/bin/ssh-add"); err != nil {
+		t.Skip("ssh-add not installed")
+	}
+	etc := worldDir(t)
+	home := worldDir(t)
+	passwd := writeFile(t, etc, "passwd", "tester:x:4242:4242::"+home+":/bin/sh\n")
+	c := startAgent(t, Options{User: "tester", PasswdFile: passwd, GroupFile: filepath.Join(etc, "group")})
+	keyring := sshagent.NewKeyring()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	keyring.Add(sshagent.AddedKey{PrivateKey: priv, Comment: "user-key"})
+	if err := sshagent.ForwardToAgent(c, keyring); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sshagent.RequestAgentForwarding(s)
+	out, err := s.Output(`stat -c '%u %a' "$SSH_AUTH_SOCK" "$(dirname "$SSH_AUTH_SOCK")"; ssh-add -l`)
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	lines := strings.Split(string(out), "\n")
+	if len(lines) < 3 || lines[0] != "4242 600" || lines[1] != "4242 700" || !strings.Contains(lines[2], "user-key") {
+		t.Fatalf("socket as tester: %q", out)
+	}
+}

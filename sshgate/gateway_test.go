@@ -317,3 +317,22 @@ func TestListPortsOverLink(t *testing.T) {
 		t.Fatalf("stopped workspace: %v", err)
 	}
 }
+
+func TestRemoteForwardSurvivesLinkBreak(t *testing.T) {
+	g := startGateway(t, nil)
+	c := g.mustDial(t, "ws1")
+	rl, err := c.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rl.Close()
+	go serveCount(rl)
+	addr := rl.Addr().String()
+	exchange(t, "the forward", func() (net.Conn, error) { return net.Dial("tcp", addr) })
+	g.linker.breakLinks()
+	// The gateway dials a new link by itself and sets the forward up again there.
+	exchange(t, "the forward over a new link", func() (net.Conn, error) { return net.Dial("tcp", addr) })
+	if n := g.linker.count("ws1"); n != 2 {
+		t.Fatalf("%d links, want 2", n)
+	}
+}

@@ -149,6 +149,7 @@ func (l *link) get() (*agent.Client, error) {
 		}
 		l.mu.Unlock()
 		l.s.log.Info("agent link down", "workspace", l.ws, "err", err)
+		l.restoreForwards()
 	}()
 	// Forwards that clients set up over an earlier link are set up again.
 	for _, cc := range replay {
@@ -209,4 +210,27 @@ func (s *Server) ListPorts(ctx context.Context, workspace string) ([]agent.Port,
 		return nil, fmt.Errorf("list ports of %s: %w", workspace, err)
 	}
 	return client.ListPorts(ctx)
+}
+
+// restoreForwards redials a broken link at once when a connected client has remote
+// forwards, which nothing else would bring back; a few tries, a second apart.
+func (l *link) restoreForwards() {
+	for try := 0; try < 5; try++ {
+		l.mu.Lock()
+		need := !l.closed && l.client == nil
+		if need {
+			need = false
+			for _, cc := range l.conns {
+				need = need || cc.hasForwards()
+			}
+		}
+		l.mu.Unlock()
+		if !need {
+			return
+		}
+		if _, err := l.get(); err == nil {
+			return
+		}
+		time.Sleep(time.Second)
+	}
 }

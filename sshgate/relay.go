@@ -128,6 +128,12 @@ func (cc *clientConn) recordForward(name string, payload, reply []byte) {
 	}
 }
 
+func (cc *clientConn) hasForwards() bool {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return len(cc.forwards) > 0
+}
+
 func (cc *clientConn) replayForwards(client *agent.Client) {
 	cc.mu.Lock()
 	var fws []forward
