@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -390,5 +391,92 @@ networks:
 		if s.State == "running" {
 			t.Errorf("%s still running after the failed up", s.Name)
 		}
+	}
+}
+
+// TestComposeV1Differential checks, with Debian's docker-compose 1.29 (the only Compose on
+// machines without the v2 plugin), that a project is shared between the tools: v1 lists what
+// mochi started, and mochi finds and takes over what v1 started. v1 differs from v2 (and so
+// from mochi) in container names (<project>_<service>_1), in com.docker.compose.version, in
+// a relative com.docker.compose.project.config_files, and in its config-hash, so mochi
+// recreates v1's containers under v2 names instead of reusing them; networks
+// (<project>_default) and volumes (<project>_<volume>) have the same names in both.
+func TestComposeV1Differential(t *testing.T) {
+	p := engine(t)
+	v1, err := exec.LookPath("docker-compose")
+	if err != nil {
+		t.Skip("docker-compose (v1, Debian package docker-compose) is not installed")
+	}
+	ctx := testCtx(t)
+	o, proj := composeProject(t, p, map[string]string{".devcontainer/docker-compose.yml": `
+services:
+  app:
+    image: mochi-test/busybox:latest
+    labels: {mochi.test: "1"}
+    stop_grace_period: 1s
+    command: ["sleep", "1000"]
+    depends_on: [web]
+  web:
+    image: mochi-test/busybox:latest
+    labels: {mochi.test: "1"}
+    stop_grace_period: 1s
+    command: ["sleep", "1000"]
+`})
+	file := proj.ConfigFiles[0]
+	compose1 := func(args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, v1, append([]string{"-p", proj.Name, "-f", file}, args...)...)
+		cmd.Env = append(os.Environ(), "COMPOSE_INTERACTIVE_NO_CLI=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("docker-compose %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+
+	// v1 lists the containers mochi started.
+	if _, err := o.Up(ctx, proj, compose.UpOptions{MainService: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	ids := strings.Fields(compose1("ps", "-q"))
+	st, err := o.Status(ctx, proj.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 2 || len(st) != 2 {
+		t.Fatalf("docker-compose v1 ps -q lists %q; mochi has %d containers", ids, len(st))
+	}
+	for _, s := range st {
+		if !strings.Contains(strings.Join(ids, " "), s.ContainerID) {
+			t.Errorf("v1 does not list %s (%s)", s.Name, s.ContainerID)
+		}
+	}
+	if err := o.Down(ctx, proj.Name, true); err != nil {
+		t.Fatal(err)
+	}
+
+	// mochi sees what v1 started and takes the project over.
+	compose1("up", "-d")
+	st, err = o.Status(ctx, proj.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range st {
+		names = append(names, s.Name+"="+s.State)
+	}
+	if want := proj.Name + "_app_1=running " + proj.Name + "_web_1=running"; strings.Join(names, " ") != want {
+		t.Errorf("mochi status of a v1 project: %q, want %q", names, want)
+	}
+	if _, err := o.Up(ctx, proj, compose.UpOptions{MainService: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = o.Status(ctx, proj.Name)
+	names = names[:0]
+	for _, s := range st {
+		names = append(names, s.Name+"="+s.State)
+	}
+	if want := proj.Name + "-app-1=running " + proj.Name + "-web-1=running"; strings.Join(names, " ") != want {
+		t.Errorf("after mochi up on a v1 project: %q, want %q", names, want)
 	}
 }
