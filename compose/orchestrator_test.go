@@ -217,3 +217,33 @@ func TestShutdown(t *testing.T) {
 		t.Errorf("unknown shutdownAction accepted")
 	}
 }
+
+func TestFindAndServiceImage(t *testing.T) {
+	o, f, p := newTestOrchestrator(t)
+	f.health["db"] = healthyAfter(1)
+	ctx := context.Background()
+	ref, id, err := o.ServiceImage(ctx, p, "app", false, false, nil)
+	if err != nil || ref != "basic_devcontainer-app" || id != "sha256:built1" {
+		t.Fatalf("ServiceImage = %q, %q, %v", ref, id, err)
+	}
+	if _, _, err := o.ServiceImage(ctx, p, "app", false, false, nil); err != nil || len(f.built) != 1 {
+		t.Errorf("existing image rebuilt without rebuild: %d builds, %v", len(f.built), err)
+	}
+	if c, err := o.Find(ctx, p.Name, "app"); c != nil || err != nil {
+		t.Errorf("Find before up = %v, %v", c, err)
+	}
+	mainID, err := o.Up(ctx, p, UpOptions{MainService: "app", Main: MainOverrides{Image: "example.com/cache"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := o.Find(ctx, p.Name, "app")
+	if err != nil || c == nil || c.ID != mainID {
+		t.Fatalf("Find = %v, %v; want %s", c, err, mainID)
+	}
+	if got := f.containers[mainID].spec.Image; got != "example.com/cache" {
+		t.Errorf("main image %q, want the override", got)
+	}
+	if len(f.built) != 1 {
+		t.Errorf("the main service was built although its image was overridden")
+	}
+}
