@@ -52,6 +52,8 @@ type Merged struct {
 	// raw values kept to render the reference's JSON.
 	rawMounts []any
 	forwardKs []string // dedupe keys of ForwardPorts
+	// noEntries: no entry had any property (see JSON).
+	noEntries bool
 }
 
 // HookCommand is one lifecycle command contributed by a metadata entry.
@@ -94,6 +96,7 @@ func Merge(entries []map[string]any) (*Merged, error) {
 	}
 	m.Mounts, m.rawMounts = dedupeMounts(m.Mounts, m.rawMounts)
 	m.HostRequirements = hr.result()
+	m.noEntries = !slices.ContainsFunc(entries, func(e map[string]any) bool { return len(e) > 0 })
 	return m, nil
 }
 

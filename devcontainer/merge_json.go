@@ -15,7 +15,7 @@ var replacedProperties = append([]string{"customizations", "entrypoint", "shutdo
 // without customizations, entrypoint, shutdownAction and the five hooks, overlaid with the
 // merged properties. Properties the merge leaves undefined are removed; init, privileged, the
 // five plural hook arrays (onCreateCommands, …), remoteEnv, containerEnv and portsAttributes are
-// always present.
+// always present, and so is hostRequirements when no entry has any property (a reference quirk).
 func (m *Merged) JSON(config map[string]any) map[string]any {
 	out := make(map[string]any, len(config)+16)
 	for k, v := range config {
@@ -82,9 +82,15 @@ func (m *Merged) JSON(config map[string]any) map[string]any {
 	set("forwardPorts", m.ForwardPorts, len(m.ForwardPorts) > 0)
 	set("shutdownAction", m.ShutdownAction, m.ShutdownAction != "")
 	set("updateRemoteUserUID", derefBool(m.UpdateRemoteUserUID), m.UpdateRemoteUserUID != nil)
-	if m.HostRequirements != nil {
+	switch {
+	case m.HostRequirements != nil:
 		out["hostRequirements"] = m.HostRequirements.json()
-	} else {
+	case m.noEntries:
+		// The reference takes Math.max of no values (-Infinity, which is truthy) when there is
+		// no metadata at all, so it prints this object for a configuration without any merged
+		// property on an image without metadata.
+		out["hostRequirements"] = map[string]any{"cpus": nil, "memory": "-Infinity", "storage": "-Infinity"}
+	default:
 		delete(out, "hostRequirements")
 	}
 	return out

@@ -234,7 +234,8 @@ func TestMergeHostRequirements(t *testing.T) {
 		entries string
 		want    string // JSON of hostRequirements in the merged configuration, "" for none
 	}{
-		{"none", `[{},{}]`, ""},
+		{"none", `[{"remoteUser":"u"},{}]`, ""},
+		{"no properties at all: the reference prints Math.max of nothing", `[{},{}]`, `{"cpus":null,"memory":"-Infinity","storage":"-Infinity"}`},
 		{"max cpus, memory and storage in bytes", `[{"hostRequirements":{"cpus":2,"memory":"4gb"}},{"hostRequirements":{"cpus":1,"memory":"5000mb","storage":"32gb"}}]`,
 			`{"cpus":2,"memory":"5242880000","storage":"34359738368"}`},
 		{"units: lower case only", `[{"hostRequirements":{"memory":"4GB","storage":"1tb"}}]`, `{"cpus":0,"storage":"1099511627776"}`},
@@ -259,6 +260,9 @@ func TestMergeHostRequirements(t *testing.T) {
 				}
 				return
 			}
+			if !ok {
+				t.Fatal("no hostRequirements")
+			}
 			b, _ := json.Marshal(got)
 			if diff := cmp.Diff(decodeJSON(t, tt.want), decodeJSON(t, string(b))); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
@@ -275,7 +279,7 @@ func TestMergeJSONShape(t *testing.T) {
 	m := mustMerge(t, `[]`)
 	got := m.JSON(map[string]any{"image": "x", "postCreateCommand": "a", "customizations": map[string]any{}, "capAdd": []any{"X"}, "entrypoint": "e"})
 	b, _ := json.Marshal(got)
-	want := `{"image":"x","init":false,"privileged":false,"onCreateCommands":[],"updateContentCommands":[],"postCreateCommands":[],"postStartCommands":[],"postAttachCommands":[],"remoteEnv":{},"containerEnv":{},"portsAttributes":{}}`
+	want := `{"image":"x","init":false,"privileged":false,"onCreateCommands":[],"updateContentCommands":[],"postCreateCommands":[],"postStartCommands":[],"postAttachCommands":[],"remoteEnv":{},"containerEnv":{},"portsAttributes":{},"hostRequirements":{"cpus":null,"memory":"-Infinity","storage":"-Infinity"}}`
 	if diff := cmp.Diff(decodeJSON(t, want), decodeJSON(t, string(b))); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -302,6 +306,45 @@ func TestMergeErrors(t *testing.T) {
 		_, err := Merge(es)
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want prefix %q", tt.entries, err, tt.want)
+		}
+	}
+}
+
+// TestMergeRandomGoldens replays testdata/merge/random.json: random metadata labels and
+// configurations the reference CLI merged (read-configuration --include-merged-configuration).
+// Regenerate with testdata/merge/refresh.py.
+func TestMergeRandomGoldens(t *testing.T) {
+	b, err := os.ReadFile("testdata/merge/random.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Label  string
+		Config map[string]any
+		Merged any
+	}
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) == 0 {
+		t.Fatal("no cases")
+	}
+	for i, c := range cases {
+		entries, err := ParseMetadataLabel(c.Label)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		m, err := Merge(append(entries, ConfigMetadataEntry(c.Config)))
+		if err != nil {
+			t.Errorf("case %d: %v", i, err)
+			continue
+		}
+		out, err := json.Marshal(m.JSON(c.Config))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(c.Merged, decodeJSON(t, string(out))); diff != "" {
+			t.Errorf("case %d: label %s, config %v (-reference +mochi):\n%s", i, c.Label, c.Config, diff)
 		}
 	}
 }
