@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"testing"
 
@@ -334,5 +335,29 @@ func TestRemoteForwardSurvivesLinkBreak(t *testing.T) {
 	exchange(t, "the forward over a new link", func() (net.Conn, error) { return net.Dial("tcp", addr) })
 	if n := g.linker.count("ws1"); n != 2 {
 		t.Fatalf("%d links, want 2", n)
+	}
+}
+
+func TestRunServerState(t *testing.T) {
+	data := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	linker := &testLinker{running: map[string]bool{}, links: map[string]int{}}
+	go func() { done <- RunServer(ctx, Config{DataDir: data, Linker: linker, Addr: "127.0.0.1:0"}) }()
+	var st ServerState
+	waitFor(t, "the server state", func() bool {
+		var err error
+		st, err = ReadServerState(data)
+		return err == nil
+	})
+	if !st.Running() || st.PID != os.Getpid() {
+		t.Fatalf("state %+v not running", st)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadServerState(data); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("state after stop: %v", err)
 	}
 }

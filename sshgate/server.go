@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -111,7 +112,8 @@ func (s *Server) HostKey() ssh.PublicKey { return s.hostKey.PublicKey() }
 // Keys is the store of keys granted per workspace.
 func (s *Server) Keys() *KeyStore { return s.keys }
 
-// RunServer listens on cfg.Addr and serves until ctx is done.
+// RunServer listens on cfg.Addr and serves until ctx is done, with a ServerState in
+// cfg.DataDir meanwhile.
 func RunServer(ctx context.Context, cfg Config) error {
 	s, err := New(cfg)
 	if err != nil {
@@ -122,6 +124,12 @@ func RunServer(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.log.Info("gateway listening", "addr", l.Addr().String(), "hostkey", ssh.FingerprintSHA256(s.HostKey()))
+	st := ServerState{PID: os.Getpid(), Addr: l.Addr().String(), HostKey: ssh.FingerprintSHA256(s.HostKey()), Started: time.Now().UTC()}
+	if err := writeServerState(s.cfg.DataDir, st); err != nil {
+		l.Close()
+		return err
+	}
+	defer removeServerState(s.cfg.DataDir, st.PID)
 	return s.Serve(ctx, l)
 }
 
