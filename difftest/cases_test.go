@@ -299,6 +299,57 @@ var cases = []diffCase{
 			s.file("hooks after second up", hooksLog)
 		},
 	},
+	{
+		name: "config-root-file", needs: upExec,
+		steps: func(s *session) {
+			s.up("up")
+			s.file("which config", "/tmp/which-config")
+			s.labels("labels")
+		},
+	},
+	{
+		name: "config-subfolder", needs: []string{"up", "exec", "read-configuration"},
+		steps: func(s *session) {
+			s.useFlags("--config", s.ws+"/.devcontainer/sub/devcontainer.json")
+			s.up("up --config .devcontainer/sub/devcontainer.json")
+			s.file("which config", "/tmp/which-config")
+			s.exec("exec (with --config)", "cat", "/built-from")
+			s.labels("labels")
+			s.command("read-configuration (with --config)", "read-configuration")
+		},
+	},
+	{
+		name: "skip-flags", needs: []string{"up", "run-user-commands"},
+		steps: func(s *session) {
+			s.up("up --skip-post-create", "--skip-post-create")
+			s.file("hooks", hooksLog)
+			s.markers("markers", "/root")
+			s.command("run-user-commands --skip-post-attach", "run-user-commands", "--skip-post-attach")
+			s.file("hooks after run-user-commands", hooksLog)
+			s.up("up --skip-post-attach", "--skip-post-attach")
+			s.file("hooks after up --skip-post-attach", hooksLog)
+			s.up("up")
+			s.file("hooks after plain up", hooksLog)
+		},
+	},
+	{
+		name: "initialize-command-object", needs: []string{"up"},
+		steps: func(s *session) {
+			s.up("up")
+			s.hostFile("host .init-string", ".init-string")
+			s.hostFile("host .init-array", ".init-array")
+		},
+	},
+	{
+		name: "git-root", needs: []string{"up", "exec", "read-configuration"},
+		steps: func(s *session) {
+			s.gitWorkspace("project")
+			s.up("up")
+			s.exec("exec pwd and the git root's file", "sh", "-c", "pwd; cat ../top.txt")
+			s.inspect("docker mounts", mountsView)
+			s.command("read-configuration", "read-configuration")
+		},
+	},
 }
 
 // mountsView lists the container's mounts, sorted by destination. mochi's own mounts under

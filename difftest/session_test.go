@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -29,6 +30,7 @@ type session struct {
 
 	tmp, ws string   // the session's temp root and the workspace folder in it
 	env     []string // extra host environment for tool processes
+	flags   []string // added to every tool command after --workspace-folder (e.g. --config)
 	runID   string   // value of runLabel on the fixture's images
 
 	ctr    string            // id of the container the last successful up returned
@@ -95,13 +97,19 @@ func (s *session) cli(stdin string, args ...string) (result, bool) {
 	return res, true
 }
 
+// args is a tool command line: the sub-command, --workspace-folder, the case's flags, then rest.
+func (s *session) args(sub string, rest []string) []string {
+	out := append([]string{sub, "--workspace-folder", s.ws}, s.flags...)
+	return append(out, rest...)
+}
+
 // up runs `up --workspace-folder <ws> extra...` and records the result fields a user sees.
 func (s *session) up(step string, extra ...string) {
 	if s.broken != "" {
 		s.record(step, "<not run: harness error>")
 		return
 	}
-	res, ok := s.cli("", append([]string{"up", "--workspace-folder", s.ws}, extra...)...)
+	res, ok := s.cli("", s.args("up", extra)...)
 	if !ok {
 		return
 	}
@@ -176,7 +184,7 @@ func (s *session) runExec(step, stdin string, args []string) (result, bool) {
 	if !s.ready(step) {
 		return result{}, false
 	}
-	return s.cli(stdin, append([]string{"exec", "--workspace-folder", s.ws}, args...)...)
+	return s.cli(stdin, s.args("exec", args)...)
 }
 
 // command runs another sub-command (read-configuration, run-user-commands) and records its exit
@@ -186,7 +194,7 @@ func (s *session) command(step, sub string, extra ...string) {
 		s.record(step, "<not run: harness error>")
 		return
 	}
-	res, ok := s.cli("", append([]string{sub, "--workspace-folder", s.ws}, extra...)...)
+	res, ok := s.cli("", s.args(sub, extra)...)
 	if !ok {
 		return
 	}
@@ -315,6 +323,20 @@ func (s *session) dockerRun(args ...string) {
 	if _, err := docker(s.ctx, append(args, s.ctr)...); err != nil {
 		s.fail(err)
 	}
+}
+
+// useFlags adds flags to every later tool command (after --workspace-folder).
+func (s *session) useFlags(flags ...string) { s.flags = append(s.flags, flags...) }
+
+// gitWorkspace makes the workspace folder a Git repository and moves the session into its
+// subfolder sub, which becomes the --workspace-folder.
+func (s *session) gitWorkspace(sub string) {
+	cmd := exec.CommandContext(s.ctx, "git", "init", "-q", s.ws)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		s.fail(fmt.Errorf("git init %s: %w: %s", s.ws, err, out))
+		return
+	}
+	s.ws = filepath.Join(s.ws, sub)
 }
 
 // writeConfig replaces .devcontainer/devcontainer.json in the workspace.
