@@ -22,12 +22,12 @@ func TestPtyExitStatusAndTerm(t *testing.T) {
 	}
 	var out bytes.Buffer
 	s.Stdout = &out
-	err = s.Run(`test -t 0 && test -t 1 && echo "tty $TERM"; exit 7`)
+	err = s.Run(`test -t 0 && test -t 1 && echo "tty $TERM $(test "$SSH_TTY" = "$(tty)" && echo ssh_tty)"; exit 7`)
 	var ee *ssh.ExitError
 	if !errors.As(err, &ee) || ee.ExitStatus() != 7 {
 		t.Fatalf("exit: %v, want status 7", err)
 	}
-	if got := strings.TrimSpace(out.String()); got != "tty xterm-mochi" {
+	if got := strings.TrimSpace(out.String()); got != "tty xterm-mochi ssh_tty" {
 		t.Fatalf("output %q", got)
 	}
 }

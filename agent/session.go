@@ -209,8 +209,11 @@ func (s *session) command(kind, command string) (*exec.Cmd, error) {
 	env.SetAll(s.a.opts.Env)
 	env.SetAll(s.spec.Env)
 	env.SetAll(s.env.List())
-	if s.pty != nil && s.pty.term != "" {
-		env.Set("TERM", s.pty.term)
+	if s.pty != nil && kind != "sftp" {
+		if s.pty.term != "" {
+			env.Set("TERM", s.pty.term)
+		}
+		env.Set("SSH_TTY", s.pty.tty.Name())
 	}
 	if s.agentSock != "" {
 		env.Set("SSH_AUTH_SOCK", s.agentSock)

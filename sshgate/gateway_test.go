@@ -361,3 +361,29 @@ func TestRunServerState(t *testing.T) {
 		t.Fatalf("state after stop: %v", err)
 	}
 }
+
+// Security regression: a client of the gateway must not choose the session user (the
+// agent honours a SessionSpec only from its direct caller), open nested relay
+// channels or send the gateway's own requests to the agent.
+func TestSecurityClientCannotUseAgentControls(t *testing.T) {
+	g := startGateway(t, nil)
+	c := g.mustDial(t, "ws1")
+	ch, reqs, err := c.OpenChannel("session", []byte(`{"user":"4242","env":["X_INJECTED=1"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ssh.DiscardRequests(reqs)
+	if ok, err := ch.SendRequest("exec", true, ssh.Marshal(struct{ Command string }{`id -u; echo "x=$X_INJECTED"`})); !ok || err != nil {
+		t.Fatalf("exec: %v %v", ok, err)
+	}
+	out, _ := io.ReadAll(ch)
+	ch.Close()
+	if want := fmt.Sprintf("%d\nx=\n", os.Getuid()); string(out) != want {
+		t.Fatalf("session spec from a client was honoured: %q, want %q", out, want)
+	}
+	for _, name := range []string{"mochi-relay@mochi.dev", "mochi-conn-closed@mochi.dev", "mochi-ports@mochi.dev"} {
+		if ok, _, err := c.SendRequest(name, true, nil); ok || err != nil {
+			t.Fatalf("global request %s: ok=%v err=%v, want refusal", name, ok, err)
+		}
+	}
+}

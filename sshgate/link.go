@@ -50,13 +50,23 @@ func (l *link) attach(cc *clientConn) {
 	}
 }
 
+// startIdleTimer arms the idle close when no client uses the link, as after a use
+// by the gateway itself.
+func (l *link) startIdleTimer() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.conns) == 0 && l.idle == nil && !l.closed {
+		l.idle = time.AfterFunc(l.s.cfg.LinkIdleTimeout, l.closeIfIdle)
+	}
+}
+
 // detach forgets a client connection and tells the agent, which then drops the
 // connection's forwards and agent socket.
 func (l *link) detach(cc *clientConn) {
 	l.mu.Lock()
 	delete(l.conns, cc.id)
 	client := l.client
-	if len(l.conns) == 0 && !l.closed {
+	if len(l.conns) == 0 && l.idle == nil && !l.closed {
 		l.idle = time.AfterFunc(l.s.cfg.LinkIdleTimeout, l.closeIfIdle)
 	}
 	l.mu.Unlock()
@@ -67,6 +77,7 @@ func (l *link) detach(cc *clientConn) {
 
 func (l *link) closeIfIdle() {
 	l.mu.Lock()
+	l.idle = nil
 	if len(l.conns) > 0 {
 		l.mu.Unlock()
 		return
@@ -205,10 +216,12 @@ func rejectLike(nc ssh.NewChannel, err error) {
 // ListPorts lists the TCP ports listening inside a workspace, over its agent link
 // (dialled if needed), for the port forwarder.
 func (s *Server) ListPorts(ctx context.Context, workspace string) ([]agent.Port, error) {
-	client, err := s.link(workspace).get()
+	l := s.link(workspace)
+	client, err := l.get()
 	if err != nil {
 		return nil, fmt.Errorf("list ports of %s: %w", workspace, err)
 	}
+	defer l.startIdleTimer()
 	return client.ListPorts(ctx)
 }
 
