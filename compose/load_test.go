@@ -100,6 +100,19 @@ func TestLoadProjectNameFromEnv(t *testing.T) {
 	}
 }
 
+func TestLoadEnvOverDotEnv(t *testing.T) {
+	// The caller's environment wins over the project folder's .env, as with Compose.
+	p := loadBasic(t, map[string]string{"GREETING": "from the environment", "PG_TAG": "17"})
+	app, _ := p.Service("app")
+	db, _ := p.Service("db")
+	if v := app.Environment["GREETING"]; v == nil || *v != "from the environment" {
+		t.Errorf("GREETING = %v", v)
+	}
+	if db.Image != "example.com/postgres:17" {
+		t.Errorf("db image %q", db.Image)
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	tests := []struct {
 		dir      string

@@ -90,6 +90,7 @@ services:
     labels: {mochi.test: "1"}
     stop_grace_period: 1s
     command: ["busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
+    networks: [default, backend]
   db:
     image: mochi-test/busybox:latest
     labels: {mochi.test: "1"}
@@ -108,6 +109,8 @@ volumes:
     labels: {mochi.test: "1"}
 networks:
   default:
+    labels: {mochi.test: "1"}
+  backend:
     labels: {mochi.test: "1"}
 `
 
@@ -250,6 +253,11 @@ func checkComposeNames(t *testing.T, p *Provider, proj *compose.Project, mainID 
 	}
 	if web.Config.Image != name+"-web" {
 		t.Errorf("web image %q, want %s-web", web.Config.Image, name)
+	}
+	for _, n := range []string{name + "_default", name + "_backend"} {
+		if _, ok := web.NetworkSettings.Networks[n]; !ok {
+			t.Errorf("web is not on network %s", n)
+		}
 	}
 	nw, err := p.cli.NetworkInspect(ctx, name+"_default", network.InspectOptions{})
 	if err != nil {
