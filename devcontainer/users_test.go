@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/mochi-dev/mochi/dockerfile"
 	"github.com/mochi-dev/mochi/internal/testenv"
 )
 
@@ -248,50 +249,76 @@ RUN mkdir -p /home/dev /home/other && \
 USER dev
 `
 
-// TestUpdateUIDDockerfile builds the UID-update layer on a small image for each case of the
-// algorithm and compares the result with what the reference CLI's own updateUID.Dockerfile
-// does when it is installed.
+// TestUpdateUIDDockerfile checks the UID-update layer on a small image: one real build for the
+// Dockerfile's plumbing (build args, user restored), then the RUN script of each case of the
+// algorithm run directly in a container, next to the RUN script of the reference CLI's own
+// updateUID.Dockerfile when it is installed.
 func TestUpdateUIDDockerfile(t *testing.T) {
 	testenv.RequireEngine(t, "docker", func() error { return exec.Command("docker", "version").Run() })
 	tag := fmt.Sprintf("mochi-test-uid-%d", os.Getpid())
 	base := tag + "-base"
 	dockerBuild(t, base, uidBase, nil)
-	refScript := "/opt/refcli/node_modules/@devcontainers/cli/scripts/updateUID.Dockerfile"
-	ref, refErr := os.ReadFile(refScript)
-	cases := []struct {
-		name                string
-		user, uid, gid, img string
-		want                string // passwd line of dev, group line of gid 1000's group, owner of the file, user
-	}{
-		{"change both", "dev", "1234", "1235", "dev", "dev:x:1234:1235::/home/dev:/bin/sh|dev:x:1235:|1234:1235|dev"},
-		{"same ids", "dev", "1000", "1000", "dev", "dev:x:1000:1000::/home/dev:/bin/sh|dev:x:1000:|1000:1000|dev"},
-		{"uid taken", "dev", "2000", "1234", "dev", "dev:x:1000:1000::/home/dev:/bin/sh|dev:x:1000:|1000:1000|dev"},
-		{"gid taken keeps gid", "dev", "1500", "3000", "dev", "dev:x:1500:1000::/home/dev:/bin/sh|dev:x:1000:|1500:1000|dev"},
-		{"only gid differs", "dev", "1000", "1600", "root", "dev:x:1000:1600::/home/dev:/bin/sh|dev:x:1600:|1000:1600|root"},
-		{"unknown user", "ghost", "1234", "1234", "dev", "dev:x:1000:1000::/home/dev:/bin/sh|dev:x:1000:|1000:1000|dev"},
+
+	dockerBuild(t, tag, UpdateUIDDockerfile(base), UpdateUIDBuildArgs("dev", "1234", "1235", "dev"))
+	if got, want := uidState(t, tag, "", nil), "dev:x:1234:1235::/home/dev:/bin/sh|dev:x:1235:|1234:1235|dev"; got != want {
+		t.Errorf("built image: %s, want %s", got, want)
 	}
-	for i, tc := range cases {
+
+	script := runScript(t, UpdateUIDDockerfile(base))
+	var refScript string
+	if ref, err := os.ReadFile("/opt/refcli/node_modules/@devcontainers/cli/scripts/updateUID.Dockerfile"); err == nil {
+		refScript = runScript(t, string(ref))
+	}
+	cases := []struct {
+		name           string
+		user, uid, gid string
+		want           string // dev's passwd line | group line of dev's GID | owner of a file in its home
+	}{
+		{"change both", "dev", "1234", "1235", "dev:x:1234:1235::/home/dev:/bin/sh|dev:x:1235:|1234:1235"},
+		{"same ids", "dev", "1000", "1000", "dev:x:1000:1000::/home/dev:/bin/sh|dev:x:1000:|1000:1000"},
+		{"uid taken", "dev", "2000", "1234", "dev:x:1000:1000::/home/dev:/bin/sh|dev:x:1000:|1000:1000"},
+		{"gid taken keeps gid", "dev", "1500", "3000", "dev:x:1500:1000::/home/dev:/bin/sh|dev:x:1000:|1500:1000"},
+		{"only gid differs", "dev", "1000", "1600", "dev:x:1000:1600::/home/dev:/bin/sh|dev:x:1600:|1000:1600"},
+		{"unknown user", "ghost", "1234", "1234", "dev:x:1000:1000::/home/dev:/bin/sh|dev:x:1000:|1000:1000"},
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			args := UpdateUIDBuildArgs(tc.user, tc.uid, tc.gid, tc.img)
-			img := fmt.Sprintf("%s-%d", tag, i)
-			dockerBuild(t, img, UpdateUIDDockerfile(base), args)
-			got := uidState(t, img)
-			if got != tc.want {
+			env := map[string]string{"REMOTE_USER": tc.user, "NEW_UID": tc.uid, "NEW_GID": tc.gid}
+			got := uidState(t, base, script, env)
+			if got != tc.want+"|dev" {
 				t.Errorf("mochi: %s, want %s", got, tc.want)
 			}
-			if refErr != nil {
+			if refScript == "" {
 				return
 			}
-			refArgs := map[string]string{"BASE_IMAGE": base}
-			for k, v := range args {
-				refArgs[k] = v
-			}
-			dockerBuild(t, img+"-ref", string(ref), refArgs)
-			if refGot := uidState(t, img+"-ref"); refGot != got {
-				t.Errorf("reference: %s, mochi: %s", refGot, got)
+			if ref := uidState(t, base, refScript, env); ref != got {
+				t.Errorf("reference: %s, mochi: %s", ref, got)
 			}
 		})
 	}
+}
+
+// runScript returns the shell text of the (only) RUN instruction of a Dockerfile.
+func runScript(t *testing.T, text string) string {
+	t.Helper()
+	f, err := dockerfile.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.Stage("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []string
+	for _, in := range st.Instructions {
+		if in.Keyword == "RUN" {
+			runs = append(runs, in.Args)
+		}
+	}
+	if len(runs) != 1 {
+		t.Fatalf("%d RUN instructions", len(runs))
+	}
+	return runs[0]
 }
 
 func dockerBuild(t *testing.T, tag, dockerfile string, args map[string]string) {
@@ -313,13 +340,21 @@ func dockerBuild(t *testing.T, tag, dockerfile string, args map[string]string) {
 	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", tag).Run() })
 }
 
-// uidState reports dev's passwd line, the group line holding dev's GID, the owner of
-// /home/dev/file and the image user.
-func uidState(t *testing.T, img string) string {
+// uidState runs script (if any) as root in a container of img with env, then reports dev's
+// passwd line, the group line holding dev's GID, the owner of /home/dev/file and the image
+// user.
+func uidState(t *testing.T, img, script string, env map[string]string) string {
 	t.Helper()
-	script := `u=$(grep '^dev:' /etc/passwd); gid=$(echo "$u" | cut -d: -f4); ` +
+	report := `u=$(grep '^dev:' /etc/passwd); gid=$(echo "$u" | cut -d: -f4); ` +
 		`g=$(awk -F: -v id="$gid" '$3 == id' /etc/group); echo "$u|$g|$(stat -c %u:%g /home/dev/file)"`
-	out, err := exec.Command("docker", "run", "--rm", "--label", "mochi.test=1", "-u", "0", img, "sh", "-c", script).CombinedOutput()
+	if script != "" {
+		report = "(" + script + ") >/dev/null; " + report
+	}
+	args := []string{"run", "--rm", "--label", "mochi.test=1", "-u", "0"}
+	for k, v := range env {
+		args = append(args, "-e", k+"="+v)
+	}
+	out, err := exec.Command("docker", append(args, img, "sh", "-c", report)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("inspect %s: %v\n%s", img, err, out)
 	}
