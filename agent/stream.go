@@ -15,21 +15,33 @@ func streamConn(rwc io.ReadWriteCloser) net.Conn {
 	if c, ok := rwc.(net.Conn); ok {
 		return c
 	}
-	return rwcConn{rwc}
+	return &rwcConn{ReadWriteCloser: rwc}
 }
 
-type rwcConn struct{ io.ReadWriteCloser }
+// rwcConn closes its stream once, whoever calls Close how often: x/crypto/ssh closes
+// its transport from more than one goroutine, and streams such as an exec.Cmd's pipes
+// are not safe for that.
+type rwcConn struct {
+	io.ReadWriteCloser
+	once sync.Once
+	err  error
+}
+
+func (c *rwcConn) Close() error {
+	c.once.Do(func() { c.err = c.ReadWriteCloser.Close() })
+	return c.err
+}
 
 type streamAddr struct{}
 
 func (streamAddr) Network() string { return "stream" }
 func (streamAddr) String() string  { return "stream" }
 
-func (rwcConn) LocalAddr() net.Addr                { return streamAddr{} }
-func (rwcConn) RemoteAddr() net.Addr               { return streamAddr{} }
-func (rwcConn) SetDeadline(t time.Time) error      { return nil }
-func (rwcConn) SetReadDeadline(t time.Time) error  { return nil }
-func (rwcConn) SetWriteDeadline(t time.Time) error { return nil }
+func (*rwcConn) LocalAddr() net.Addr                { return streamAddr{} }
+func (*rwcConn) RemoteAddr() net.Addr               { return streamAddr{} }
+func (*rwcConn) SetDeadline(t time.Time) error      { return nil }
+func (*rwcConn) SetReadDeadline(t time.Time) error  { return nil }
+func (*rwcConn) SetWriteDeadline(t time.Time) error { return nil }
 
 // StreamConn adapts a byte stream (a pipe, the stdio of `docker exec -i`) to a net.Conn
 // for x/crypto/ssh. Deadlines are ignored; a net.Conn is returned unchanged.

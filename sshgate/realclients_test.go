@@ -31,7 +31,12 @@ type realEnv struct {
 
 func newRealEnv(t *testing.T) *realEnv {
 	t.Helper()
-	g := startGateway(t, nil)
+	return newRealEnvConfig(t, nil)
+}
+
+func newRealEnvConfig(t *testing.T, mutate func(*Config)) *realEnv {
+	t.Helper()
+	g := startGateway(t, mutate)
 	home := t.TempDir()
 	keyPath := UserKeyPath(home)
 	signer, err := GenerateUserKey(keyPath, "tester@mochi")
