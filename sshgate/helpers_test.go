@@ -111,7 +111,7 @@ func (s *syncBuffer) String() string {
 	return string(s.b)
 }
 
-func startGateway(t *testing.T, mutate func(*Config)) *gateway {
+func startGateway(t testing.TB, mutate func(*Config)) *gateway {
 	t.Helper()
 	linker := &testLinker{running: map[string]bool{"ws1": true, "ws2": true, "stopped": false}, links: map[string]int{}}
 	logs := &syncBuffer{}
@@ -146,7 +146,7 @@ func startGateway(t *testing.T, mutate func(*Config)) *gateway {
 	return &gateway{srv: srv, addr: l.Addr().String(), linker: linker, key: key, data: data, logs: logs}
 }
 
-func (g *gateway) dial(t *testing.T, user string, auth ...ssh.AuthMethod) (*ssh.Client, error) {
+func (g *gateway) dial(t testing.TB, user string, auth ...ssh.AuthMethod) (*ssh.Client, error) {
 	t.Helper()
 	if auth == nil {
 		auth = []ssh.AuthMethod{ssh.PublicKeys(g.key)}
@@ -166,7 +166,7 @@ func (g *gateway) mustDial(t *testing.T, user string) *ssh.Client {
 	return c
 }
 
-func newSigner(t *testing.T) ssh.Signer {
+func newSigner(t testing.TB) ssh.Signer {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
