@@ -145,6 +145,11 @@ func (l *link) get() (*agent.Client, error) {
 		return nil, err
 	}
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		client.Close()
+		return nil, errors.New("gateway shutting down")
+	}
 	l.client = client
 	var replay []*clientConn
 	for _, cc := range l.conns {
