@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -173,7 +174,7 @@ func TestKeepaliveRequestAnswered(t *testing.T) {
 }
 
 func TestDeadClientReaped(t *testing.T) {
-	g := startGateway(t, func(c *Config) { c.KeepAliveInterval = 20e6; c.KeepAliveMax = 2 })
+	g := startGateway(t, func(c *Config) { c.KeepAliveInterval = 200 * time.Millisecond; c.KeepAliveMax = 5 })
 	raw, err := net.Dial("tcp", g.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +200,7 @@ func TestDeadClientReaped(t *testing.T) {
 }
 
 func TestHandshakeTimeout(t *testing.T) {
-	g := startGateway(t, func(c *Config) { c.HandshakeTimeout = 100e6 })
+	g := startGateway(t, func(c *Config) { c.HandshakeTimeout = 100 * time.Millisecond })
 	raw, err := net.Dial("tcp", g.addr)
 	if err != nil {
 		t.Fatal(err)
