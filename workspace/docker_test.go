@@ -75,7 +75,7 @@ func newHarness(t *testing.T, files map[string]string, withAgent bool) *harness 
 		}
 	}
 	out := &bytes.Buffer{}
-	cfg := workspace.Config{Backend: be, Output: out, Logger: slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	cfg := workspace.Config{Backend: be, Compose: be.ComposeEngine(), Output: out, Logger: slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if withAgent {
 		cfg.AgentPath, cfg.Home = agentBinary, t.TempDir()
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/mochi-dev/mochi/compose"
 	"github.com/mochi-dev/mochi/providers"
 )
 
@@ -37,6 +38,7 @@ type Engine struct {
 	home string
 
 	linkState
+	compose compose.Engine
 
 	linkMu sync.Mutex
 	links  map[string]providers.Execer // agent connections by container id
@@ -51,11 +53,13 @@ type Config struct {
 	AgentPath string
 	// Home is mochi's data folder; empty disables the agent link (engine exec only).
 	Home string
+	// Compose runs compose projects; nil refuses compose configurations.
+	Compose compose.Engine
 }
 
 // New returns an Engine.
 func New(c Config) *Engine {
-	e := &Engine{be: c.Backend, log: c.Logger, out: c.Output, lookupEnv: c.LookupEnv, agentPath: c.AgentPath, home: c.Home, links: map[string]providers.Execer{}}
+	e := &Engine{be: c.Backend, log: c.Logger, out: c.Output, lookupEnv: c.LookupEnv, agentPath: c.AgentPath, home: c.Home, compose: c.Compose, links: map[string]providers.Execer{}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}

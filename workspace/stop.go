@@ -29,9 +29,12 @@ type StopResult struct {
 
 // Stop stops (and with Remove, removes) the workspace's container.
 func (e *Engine) Stop(ctx context.Context, o StopOptions) (*StopResult, error) {
-	_, inst, err := e.locateContainer(ctx, o.Locate)
+	r, inst, err := e.locateContainer(ctx, o.Locate)
 	if err != nil {
 		return nil, err
+	}
+	if inst.Labels[labelComposeProject] != "" {
+		return e.stopComposeWorkspace(ctx, r, inst, o)
 	}
 	timeout := o.Timeout
 	if timeout == 0 {
@@ -50,17 +53,7 @@ func (e *Engine) Stop(ctx context.Context, o StopOptions) (*StopResult, error) {
 			return nil, fmt.Errorf("remove container %s: %w", short(inst.ID), err)
 		}
 		res.Removed = true
-		if st, err := e.store(); err == nil {
-			recs, _ := st.List()
-			for _, rec := range recs {
-				if rec.ContainerID == inst.ID {
-					res.Workspace = rec.Name
-					if err := st.Delete(rec.Name); err != nil {
-						return nil, err
-					}
-				}
-			}
-		}
+		res.Workspace = e.forget(inst.ID)
 	}
 	return res, nil
 }
@@ -96,4 +89,47 @@ func entryOf(in *providers.Instance, provider string) Entry {
 		Folder: in.Labels[labelLocalFolder], ConfigFile: in.Labels[labelConfigFile],
 		Image: in.Image, Created: in.Created,
 	}
+}
+
+// stopComposeWorkspace stops (stopCompose: the whole project; none: only with down) or takes
+// down a compose workspace.
+func (e *Engine) stopComposeWorkspace(ctx context.Context, r *resolved, inst *providers.Instance, o StopOptions) (*StopResult, error) {
+	action := ""
+	if entries, err := containerEntries(r, inst); err == nil {
+		if m, err := e.merge(r, entries, envMap(inst.Env)); err == nil {
+			action = m.ShutdownAction
+		}
+	}
+	if action == "stopContainer" || (action == "none" && !o.Remove) {
+		// none: an explicit stop still stops the workspace's own container.
+		if err := e.be.Stop(ctx, inst.ID, o.Timeout); err != nil {
+			return nil, fmt.Errorf("stop container %s: %w", short(inst.ID), err)
+		}
+		return &StopResult{Outcome: "success", ContainerID: inst.ID}, nil
+	}
+	if _, err := e.stopCompose(ctx, inst, action, o.Remove, o.Volumes); err != nil {
+		return nil, fmt.Errorf("compose project %s: %w", inst.Labels[labelComposeProject], err)
+	}
+	res := &StopResult{Outcome: "success", ContainerID: inst.ID, Removed: o.Remove}
+	if o.Remove {
+		res.Workspace = e.forget(inst.ID)
+	}
+	return res, nil
+}
+
+// forget deletes the records of a removed container and returns the workspace name.
+func (e *Engine) forget(containerID string) string {
+	st, err := e.store()
+	if err != nil {
+		return ""
+	}
+	name := ""
+	recs, _ := st.List()
+	for _, rec := range recs {
+		if rec.ContainerID == containerID {
+			name = rec.Name
+			_ = st.Delete(rec.Name)
+		}
+	}
+	return name
 }

@@ -24,10 +24,7 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.cfg.IsCompose() {
-		return nil, fmt.Errorf("%s: compose configurations (dockerComposeFile) are not supported yet", r.configPath)
-	}
-	if !r.cfg.IsImage() && !r.cfg.IsDockerfile() {
+	if !r.cfg.IsCompose() && !r.cfg.IsImage() && !r.cfg.IsDockerfile() {
 		return nil, fmt.Errorf("%s: no \"image\", \"build.dockerfile\" or \"dockerComposeFile\" property", r.configPath)
 	}
 	if err := checkHostRequirements(r.cfg.HostRequirements); err != nil {
@@ -37,11 +34,17 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 		return nil, err
 	}
 
-	inst, err := e.findContainer(ctx, r)
-	if err != nil {
+	var inst *providers.Instance
+	project := ""
+	if r.cfg.IsCompose() {
+		inst, project, err = e.upCompose(ctx, r, o)
+		if err != nil {
+			return nil, err
+		}
+	} else if inst, err = e.findContainer(ctx, r); err != nil {
 		return nil, err
 	}
-	if inst != nil && o.RemoveExisting {
+	if inst != nil && o.RemoveExisting && project == "" {
 		e.log.Info("Removing existing container.", "container", inst.ID)
 		if err := e.be.Remove(ctx, inst.ID, false); err != nil {
 			return nil, fmt.Errorf("remove existing container %s: %w", short(inst.ID), err)
@@ -77,6 +80,7 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	}
 	res := &UpResult{
 		Workspace:             name,
+		ComposeProjectName:    project,
 		Outcome:               "success",
 		ContainerID:           inst.ID,
 		RemoteUser:            s.user,

@@ -82,6 +82,9 @@ func (c *common) engine(ios *IOStreams) (*workspace.Engine, *slog.Logger, io.Wri
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	eng := workspace.New(workspace.Config{Backend: be, Logger: log, Output: raw, LookupEnv: ios.LookupEnv, AgentPath: exe, Home: home})
+	eng := workspace.New(workspace.Config{
+		Backend: be, Compose: be.ComposeEngine(), Logger: log, Output: raw,
+		LookupEnv: ios.LookupEnv, AgentPath: exe, Home: home,
+	})
 	return eng, log, raw, nil
 }

@@ -100,8 +100,11 @@ func containerConfig(s compose.ContainerSpec) (*container.Config, *container.Hos
 		}
 		if m.Type == "bind" && m.CreateHostPath {
 			// Compose sends short-syntax binds as Binds, which create a missing host folder.
-			if err := os.MkdirAll(m.Source, 0o755); err != nil && !os.IsExist(err) {
-				return nil, nil, fmt.Errorf("bind source %s: %w", m.Source, err)
+			// An existing source (a file, say) is bound as it is.
+			if _, err := os.Stat(m.Source); err != nil {
+				if err := os.MkdirAll(m.Source, 0o755); err != nil {
+					return nil, nil, fmt.Errorf("bind source %s: %w", m.Source, err)
+				}
 			}
 			host.Binds = append(host.Binds, bindString(m))
 			continue
