@@ -156,6 +156,15 @@ func TestOpenSSHPtyExitCode(t *testing.T) {
 	if r.code != 9 || !strings.Contains(r.stdout, "tty\r\n") {
 		t.Fatalf("ssh -tt: %+v", r)
 	}
+	// An interactive login shell: commands typed on the terminal, in the home folder.
+	home, _ := os.UserHomeDir()
+	if os.Getuid() == 0 {
+		home = "/root"
+	}
+	r = e.ssh(t, "echo \"in $(pwd) as $0\"; exit 3\n", "-tt", "ws1.mochi")
+	if r.code != 3 || !strings.Contains(r.stdout, "in "+home+" as -") {
+		t.Fatalf("ssh -tt shell: %+v", r)
+	}
 }
 
 // freePort returns a TCP port nobody listens on right now.
