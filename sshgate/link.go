@@ -157,8 +157,11 @@ func (l *link) get() (*agent.Client, error) {
 	}
 	l.mu.Unlock()
 	l.s.log.Info("agent link up", "workspace", l.ws)
+	linkDone := make(chan struct{})
+	go l.s.keepAlive(client.Conn(), linkDone)
 	go func() {
 		err := client.Wait()
+		close(linkDone)
 		l.mu.Lock()
 		if l.client == client {
 			l.client = nil

@@ -266,9 +266,10 @@ func newConnID() string {
 	return hex.EncodeToString(b)
 }
 
-// keepAlive probes the client every interval and closes connections that stopped
-// answering: dead clients are reaped, live idle ones are never cut.
-func (s *Server) keepAlive(c *ssh.ServerConn, done <-chan struct{}) {
+// keepAlive probes a peer (a client, or an agent link) every interval and closes the
+// connection when it stopped answering: dead peers are reaped, live idle ones are never
+// cut.
+func (s *Server) keepAlive(c ssh.Conn, done <-chan struct{}) {
 	if s.cfg.KeepAliveInterval < 0 {
 		return
 	}
@@ -286,7 +287,7 @@ func (s *Server) keepAlive(c *ssh.ServerConn, done <-chan struct{}) {
 			if pending {
 				missed++
 				if missed >= s.cfg.KeepAliveMax {
-					s.log.Info("client stopped answering keepalives", "remote", c.RemoteAddr().String())
+					s.log.Info("peer stopped answering keepalives", "remote", c.RemoteAddr().String(), "user", c.User())
 					c.Close()
 					return
 				}
