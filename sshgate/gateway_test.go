@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -386,5 +387,60 @@ func TestSecurityClientCannotUseAgentControls(t *testing.T) {
 		if ok, _, err := c.SendRequest(name, true, nil); ok || err != nil {
 			t.Fatalf("global request %s: ok=%v err=%v, want refusal", name, ok, err)
 		}
+	}
+}
+
+// freezable stops delivering the agent's bytes once frozen, like a link whose far end
+// hung without closing.
+type freezable struct {
+	io.ReadWriteCloser
+	frozen chan struct{}
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (f *freezable) Read(b []byte) (int, error) {
+	select {
+	case <-f.frozen:
+		<-f.closed
+		return 0, io.EOF
+	default:
+	}
+	return f.ReadWriteCloser.Read(b)
+}
+
+func (f *freezable) Close() error {
+	f.once.Do(func() { close(f.closed) })
+	return f.ReadWriteCloser.Close()
+}
+
+func TestHungLinkReplaced(t *testing.T) {
+	var streams []*freezable
+	var mu sync.Mutex
+	g := startGateway(t, func(c *Config) { c.KeepAliveInterval = 100 * time.Millisecond })
+	g.linker.mu.Lock()
+	g.linker.wrap = func(rwc io.ReadWriteCloser) io.ReadWriteCloser {
+		f := &freezable{ReadWriteCloser: rwc, frozen: make(chan struct{}), closed: make(chan struct{})}
+		mu.Lock()
+		streams = append(streams, f)
+		mu.Unlock()
+		return f
+	}
+	g.linker.mu.Unlock()
+	c := g.mustDial(t, "ws1")
+	if out, err := runOutput(c, "echo one"); err != nil || out != "one\n" {
+		t.Fatalf("first session: %q %v", out, err)
+	}
+	mu.Lock()
+	close(streams[0].frozen)
+	mu.Unlock()
+	// The frozen link stops answering keepalives, is dropped, and the next session
+	// gets a new one.
+	waitFor(t, "a session over a replacement link", func() bool {
+		out, err := runOutput(c, "echo two")
+		return err == nil && out == "two\n"
+	})
+	if n := g.linker.count("ws1"); n != 2 {
+		t.Fatalf("%d links, want 2", n)
 	}
 }

@@ -26,6 +26,7 @@ type testLinker struct {
 	links   map[string]int
 	agents  []net.Conn // the agent ends, to break links
 	opts    agent.Options
+	wrap    func(io.ReadWriteCloser) io.ReadWriteCloser // the gateway's end, if set
 }
 
 func (l *testLinker) Link(ctx context.Context, ws string) (io.ReadWriteCloser, error) {
@@ -47,6 +48,9 @@ func (l *testLinker) Link(ctx context.Context, ws string) (io.ReadWriteCloser, e
 	opts := l.opts
 	opts.Private = true
 	go agent.Serve(context.Background(), a, opts)
+	if l.wrap != nil {
+		return l.wrap(b), nil
+	}
 	return b, nil
 }
 
