@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 
 	"github.com/mochi-dev/mochi/devcontainer"
+	"github.com/mochi-dev/mochi/dockerfile"
 	"github.com/mochi-dev/mochi/providers"
 )
 
@@ -81,7 +82,7 @@ func (e *Engine) buildDockerfile(ctx context.Context, r *resolved, noCache bool,
 	spec := providers.BuildSpec{
 		ContextDir:        r.cfg.ContextPath(),
 		Dockerfile:        path,
-		DockerfileContent: stripSyntax(data),
+		DockerfileContent: dockerfile.StripSyntax(data),
 		Tags:              []string{tag},
 		Args:              b.Args,
 		Target:            b.Target,
@@ -103,52 +104,18 @@ func (e *Engine) buildDockerfile(ctx context.Context, r *resolved, noCache bool,
 	return tag, info, nil
 }
 
-var syntaxLine = regexp.MustCompile(`(?im)^#\s*syntax\s*=.*$`)
-
-// stripSyntax drops `# syntax=` parser directives: they make BuildKit fetch a frontend image
-// from a registry, which mochi never asks for.
-func stripSyntax(data []byte) []byte {
-	lines := strings.SplitAfter(string(data), "\n")
-	for i, l := range lines {
-		t := strings.TrimSpace(l)
-		if t == "" {
-			continue
-		}
-		if !strings.HasPrefix(t, "#") {
-			break
-		}
-		if syntaxLine.MatchString(t) {
-			lines[i] = "\n"
-		}
-	}
-	return []byte(strings.Join(lines, ""))
-}
-
 // updateUID builds the `-uid` image that gives the remote user the host user's UID/GID
 // (Linux only), as the reference does, and returns the image to run.
 func (e *Engine) updateUID(ctx context.Context, r *resolved, img *preparedImage, m *devcontainer.Merged, def string) (string, error) {
 	if def == "" {
-		def = "on"
-	}
-	enabled := def == "on"
-	if m.UpdateRemoteUserUID != nil {
-		enabled = *m.UpdateRemoteUserUID
-	}
-	if def == "never" || !enabled {
-		return img.ref, nil
+		def = devcontainer.UIDUpdateOn
 	}
 	imageUser := img.info.User
 	if imageUser == "" {
 		imageUser = "root"
 	}
-	user := m.RemoteUser
-	if user == "" {
-		user = runArgsUser(r.cfg.RunArgs)
-	}
-	if user == "" {
-		user = imageUser
-	}
-	if user == "root" || isNumeric(user) {
+	user, ok := devcontainer.UIDUpdateUser(m, def, runtime.GOOS, devcontainer.RunArgsUser(r.cfg.RunArgs), imageUser)
+	if !ok {
 		return img.ref, nil
 	}
 	uid, gid := os.Getuid(), os.Getgid()
@@ -179,27 +146,4 @@ func (e *Engine) updateUID(ctx context.Context, r *resolved, img *preparedImage,
 		return "", fmt.Errorf("update remote user %s UID: %w", user, err)
 	}
 	return name, nil
-}
-
-func isNumeric(s string) bool {
-	_, err := strconv.Atoi(s)
-	return err == nil
-}
-
-// runArgsUser returns the -u/--user value in runArgs, the last one winning.
-func runArgsUser(args []string) string {
-	u := ""
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case (a == "-u" || a == "--user") && i+1 < len(args):
-			u = args[i+1]
-			i++
-		case strings.HasPrefix(a, "--user="):
-			u = strings.TrimPrefix(a, "--user=")
-		case strings.HasPrefix(a, "-u") && len(a) > 2:
-			u = strings.TrimPrefix(a[2:], "=")
-		}
-	}
-	return u
 }

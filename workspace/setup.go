@@ -28,34 +28,26 @@ type session struct {
 	remoteDir string // the remote workspace folder ("" if none)
 }
 
-// updateableKeys are the properties of the current devcontainer.json that apply to an
-// existing container (everything else is frozen in its metadata label).
-var updateableKeys = []string{"remoteUser", "userEnvProbe", "remoteEnv"}
-
-// containerEntries returns the metadata entries that describe a running container.
+// containerEntries returns the metadata entries that describe a running container: its
+// label, plus only remoteUser, userEnvProbe and remoteEnv from the current config when the
+// container carries the id labels (everything else is fixed at creation), as the reference.
 func containerEntries(r *resolved, inst *providers.Instance) ([]map[string]any, error) {
-	entries, err := metadataEntries(inst.Labels)
+	var raw map[string]any
+	if r.raw != nil {
+		raw = r.raw.Raw
+	}
+	var ids []string
+	for k := range r.idLabels {
+		ids = append(ids, k)
+	}
+	if len(ids) == 0 {
+		ids = nil
+	}
+	entries, err := devcontainer.ContainerMetadata(inst.Labels, ids, raw, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read %s label: %w", labelMetadata, err)
 	}
-	if len(entries) == 0 || r.raw == nil {
-		if r.raw != nil {
-			entries = append(entries, devcontainer.ConfigMetadataEntry(r.raw.Raw))
-		}
-		return entries, nil
-	}
-	for k, v := range r.idLabels {
-		if inst.Labels[k] != v {
-			return entries, nil
-		}
-	}
-	up := map[string]any{}
-	for _, k := range updateableKeys {
-		if v, ok := r.raw.Raw[k]; ok {
-			up[k] = v
-		}
-	}
-	return append(entries, up), nil
+	return entries, nil
 }
 
 // setup works out the remote user's session in inst and, for up and set-up (patchSystem),

@@ -74,11 +74,3 @@ func TestKeepAliveScript(t *testing.T) {
 	}
 }
 
-func TestStripSyntax(t *testing.T) {
-	in := "# syntax=docker/dockerfile:1\n# escape=\\\nFROM x\n# syntax=not-a-directive-here\n"
-	got := string(stripSyntax([]byte(in)))
-	want := "\n# escape=\\\nFROM x\n# syntax=not-a-directive-here\n"
-	if got != want {
-		t.Errorf("stripSyntax = %q, want %q", got, want)
-	}
-}
