@@ -351,7 +351,10 @@ func (s *session) norm(v string) string {
 	type pair struct{ from, to string }
 	var pairs []pair
 	for id, ph := range s.ids {
-		pairs = append(pairs, pair{id, ph}, pair{id[:12], ph})
+		pairs = append(pairs, pair{id, ph})
+		if len(id) > 12 { // docker's short id, as in HOSTNAME
+			pairs = append(pairs, pair{id[:12], ph})
+		}
 	}
 	if s.devID != "" {
 		pairs = append(pairs, pair{s.devID, "<devcontainerId>"})

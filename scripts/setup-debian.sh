@@ -39,7 +39,6 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
 	docker.io:/usr/sbin/dockerd
 	debootstrap:/usr/sbin/debootstrap
-	busybox-static:/bin/busybox
 	git:/usr/bin/git
 	rsync:/usr/bin/rsync
 	openssh-client:/usr/bin/ssh
@@ -50,7 +49,6 @@ packages=(
 	lxc:/usr/bin/lxc-start
 	hyperfine:/usr/bin/hyperfine
 	ca-certificates:/etc/ssl/certs/ca-certificates.crt
-	curl:/usr/bin/curl
 	make:/usr/bin/make
 )
 
@@ -59,7 +57,8 @@ install_packages() {
 	for entry in "${packages[@]}"; do
 		[ -e "${entry#*:}" ] || want+=("${entry%%:*}")
 	done
-	# busybox-static may be shadowed by the dynamic busybox package's binary: check the package.
+	# /bin/busybox may come from the dynamic busybox package, useless in an image: check the
+	# package itself.
 	if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'; then
 		want+=(busybox-static)
 	fi
@@ -71,7 +70,7 @@ install_packages() {
 	fi
 	log "packages: installing ${want[*]}"
 	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+	apt-get install -y -qq "${want[@]}" >/dev/null
 }
 
 if [ "${MOCHI_SKIP_APT:-0}" != 1 ]; then
