@@ -18,6 +18,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
 	"github.com/mochi-dev/mochi/internal/testenv"
@@ -314,3 +315,23 @@ func rss(pid int) (int64, error) {
 }
 
 var _ = runtime.NumCPU
+
+// removeBuiltImages removes the images mochi built for a workspace named name (tags
+// vsc-NAME-…), with their children.
+func removeBuiltImages(t *testing.T, cli *client.Client, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	list, err := cli.ImageList(ctx, image.ListOptions{All: true})
+	if err != nil {
+		return
+	}
+	for _, i := range list {
+		for _, tag := range i.RepoTags {
+			if strings.HasPrefix(tag, "vsc-"+name+"-") {
+				if _, err := cli.ImageRemove(ctx, tag, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
+					t.Logf("cleanup: remove image %s: %v", tag, err)
+				}
+			}
+		}
+	}
+}
