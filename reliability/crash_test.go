@@ -37,7 +37,9 @@ type killPoint struct {
 }
 
 func afterDelay(d time.Duration) func(*testing.T, *client.Client, string, time.Time) bool {
-	return func(_ *testing.T, _ *client.Client, _ string, started time.Time) bool { return time.Since(started) >= d }
+	return func(_ *testing.T, _ *client.Client, _ string, started time.Time) bool {
+		return time.Since(started) >= d
+	}
 }
 
 func containerExists(t *testing.T, cli *client.Client, ws string, _ time.Time) bool {
