@@ -18,7 +18,7 @@ type lxcConfig struct {
 	rootfs     string // lxc.rootfs.path value ("overlay:LOWER:UPPER" or "dir:PATH")
 	hostname   string
 	bridge     string
-	address    string // IPv4 CIDR
+	address    string // IPv4 CIDR and broadcast address
 	gateway    string
 	env        []string
 	uid, gid   int

@@ -1,8 +1,6 @@
 package lxc_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/mochi-dev/mochi/internal/testenv"
@@ -12,23 +10,22 @@ import (
 
 const testImage = "mochi-test/busybox:latest"
 
-// newProvider returns a provider whose state lives in a test folder, skipping the test unless
-// MOCHI_TEST_ENGINES names lxc (and failing it when LXC is then unusable).
-func newProvider(t *testing.T) *lxc.Provider {
+// newProvider returns a provider whose state (containers, volumes, image cache) lives in a
+// test folder, skipping the test unless MOCHI_TEST_ENGINES names lxc and failing it when LXC
+// is then unusable (tools, root, bridge).
+func newProvider(t *testing.T) (*lxc.Provider, string) {
 	t.Helper()
-	// The image cache is shared between tests and runs: extracting is the slow part.
-	images := filepath.Join(os.TempDir(), "mochi-lxc-test-images")
-	p, err := lxc.New(lxc.Options{StateDir: t.TempDir()})
+	state := t.TempDir()
+	p, err := lxc.New(lxc.Options{StateDir: state})
 	if err != nil {
 		t.Fatal(err)
 	}
 	testenv.RequireEngine(t, "lxc", p.Check)
-	_ = images
-	return p
+	return p, state
 }
 
 func TestConformance(t *testing.T) {
-	p := newProvider(t)
+	p, _ := newProvider(t)
 	providertest.Run(t, p, providertest.Options{
 		Image:  testImage,
 		Labels: map[string]string{"mochi.test": "1"},

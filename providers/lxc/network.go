@@ -59,6 +59,12 @@ func (p *Provider) leasedIPs() []string {
 	return out
 }
 
+// broadcast is the network's broadcast address (LXC computes a wrong one when not given).
+func broadcast(n *net.IPNet) string {
+	ones, _ := n.Mask.Size()
+	return intToIP(ipToInt(n.IP) | (1<<(32-ones) - 1)).String()
+}
+
 func ipToInt(ip net.IP) uint32 {
 	v := ip.To4()
 	return uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3])
