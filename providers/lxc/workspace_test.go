@@ -29,7 +29,9 @@ func run(t *testing.T, p *lxc.Provider, id, script string) (int, string) {
 
 func create(t *testing.T, p *lxc.Provider, spec providers.CreateSpec) *providers.Instance {
 	t.Helper()
-	spec.Image = testImage
+	if spec.Image == "" {
+		spec.Image = testImage
+	}
 	if spec.Labels == nil {
 		spec.Labels = map[string]string{}
 	}
