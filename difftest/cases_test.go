@@ -33,7 +33,7 @@ var cases = []diffCase{
 		},
 	},
 	{
-		name: "image-busybox", needs: upExec,
+		name: "busybox", needs: upExec,
 		steps: func(s *session) {
 			s.up("up")
 			s.exec("exec id/pwd/home", whoAmI...)

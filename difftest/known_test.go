@@ -8,7 +8,7 @@ package difftest
 var knownDiffs = map[string]string{
 	// exec environment: mochi's agent session sets LOGNAME/USER/SHELL/PWD and not HOSTNAME.
 	"image-debian/exec env":                    "open: exec env has LOGNAME/USER/SHELL/PWD, lacks HOSTNAME",
-	"image-busybox/exec env":                   "open: exec env has LOGNAME/USER/SHELL/PWD, lacks HOSTNAME; SHLVL 3",
+	"busybox/exec env":                         "open: exec env has LOGNAME/USER/SHELL/PWD, lacks HOSTNAME; SHLVL 3",
 	"container-env/exec env":                   "open: exec env has LOGNAME/USER/SHELL/PWD, lacks HOSTNAME",
 	"remote-env/exec env":                      "open: exec env has LOGNAME/USER/SHELL/PWD, lacks HOSTNAME; remoteEnv null dropped (the reference passes the string null)",
 	"remote-env/exec env with --remote-env":    "open: as remote-env/exec env",
