@@ -30,6 +30,7 @@ type layerApplier struct {
 	opaque   []string               // folders whose lower-layer content is hidden
 	dirs     map[string]*tar.Header // folders to finish (mode, times) once the layer is done
 	skipped  []string               // entries not created (devices without root)
+	resolved map[string]string      // root-relative folder -> host folder, for this layer
 }
 
 // ApplyLayer applies an uncompressed layer tar onto root: entries are created with their
@@ -41,11 +42,12 @@ type layerApplier struct {
 // (device nodes when not running as root).
 func ApplyLayer(root string, r io.Reader) ([]string, error) {
 	a := &layerApplier{
-		root:    root,
-		asRoot:  os.Geteuid() == 0,
-		written: map[string]bool{},
-		parents: map[string]bool{},
-		dirs:    map[string]*tar.Header{},
+		root:     root,
+		asRoot:   os.Geteuid() == 0,
+		written:  map[string]bool{},
+		parents:  map[string]bool{},
+		dirs:     map[string]*tar.Header{},
+		resolved: map[string]string{},
 	}
 	tr := tar.NewReader(r)
 	for {
@@ -87,19 +89,44 @@ func (a *layerApplier) entry(hdr *tar.Header, r io.Reader) error {
 		a.whiteout = append(a.whiteout, path.Join(dir, strings.TrimPrefix(base, whiteoutPrefix)))
 		return nil
 	}
-	dst, err := resolveInRoot(a.root, rel, false)
+	parent, err := a.parentDir(path.Dir(rel))
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
+	dst := filepath.Join(parent, base)
 	key := a.key(dst)
+	if fi, err := os.Lstat(dst); err == nil && (fi.Mode()&os.ModeSymlink != 0 || fi.IsDir() && hdr.Typeflag != tar.TypeDir) {
+		a.resolved = map[string]string{} // a folder or symlink is replaced: cached paths may run through it
+	}
 	if err := a.create(hdr, rel, dst, r); err != nil {
 		return err
 	}
+	if hdr.Typeflag == tar.TypeDir {
+		a.resolved[rel] = dst
+	}
 	a.markWritten(key)
 	return nil
+}
+
+// parentDir returns the host folder for the root-relative folder rel, creating it when
+// missing. Resolved folders are cached for the layer: they hold no symlink, and the cache is
+// dropped whenever a folder is replaced by something else.
+func (a *layerApplier) parentDir(rel string) (string, error) {
+	if rel == "." {
+		return a.root, nil
+	}
+	if host, ok := a.resolved[rel]; ok {
+		return host, nil
+	}
+	host, err := resolveInRoot(a.root, rel, true)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(host, 0o755); err != nil {
+		return "", err
+	}
+	a.resolved[rel] = host
+	return host, nil
 }
 
 // create makes the file system object for hdr at dst (its parent exists and holds no symlink).

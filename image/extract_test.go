@@ -247,3 +247,17 @@ func owner(t *testing.T, p string) (int, int) {
 	st := fi.Sys().(*syscall.Stat_t)
 	return int(st.Uid), int(st.Gid)
 }
+
+// Within one layer, a folder replaced by a symlink (and back) redirects later entries.
+func TestApplyLayerFolderBecomesSymlink(t *testing.T) {
+	root := t.TempDir()
+	apply(t, root, []entry{
+		dir("a"), file("a/one", "1"), dir("target"),
+		symlink("a", "/target"), file("a/two", "2"),
+		dir("a"), file("a/three", "3"),
+	})
+	want := []string{"a/", "a/three=3", "target/", "target/two=2"}
+	if diff := cmp.Diff(want, tree(t, root)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
