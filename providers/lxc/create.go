@@ -141,7 +141,7 @@ func (p *Provider) build(ctx context.Context, rec *record, s *settings, spec pro
 	cfg := &lxcConfig{
 		rootfs: rootfsValue, hostname: rec.Hostname, bridge: p.bridge,
 		address: fmt.Sprintf("%s/%d %s", rec.IP, prefix, broadcast(network)), gateway: bridgeIP.String(),
-		env: rec.Env, uid: acc.uid, gid: acc.gid, cwd: cwd, mounts: mounts,
+		env: mergeEnv([]string{defaultPath}, rec.Env), uid: acc.uid, gid: acc.gid, cwd: cwd, mounts: mounts,
 		privileged: s.privileged, capAdd: s.capAdd, consoleLog: filepath.Join(dir, "console.log"),
 	}
 	text, err := cfg.render()

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/docker/docker/client"
 
@@ -59,6 +60,8 @@ type Provider struct {
 	images  *image.Store
 	builder providers.ImageBuilder
 	bridge  string
+
+	warnOnce sync.Once
 }
 
 var (
@@ -123,7 +126,24 @@ func (p *Provider) Check() error {
 	if _, _, err := p.bridgeNet(); err != nil {
 		return err
 	}
+	p.warnOnce.Do(p.warnForwarding)
 	return nil
+}
+
+// warnForwarding logs how to fix a host firewall that drops the bridge's forwarded traffic:
+// the Docker engine sets the FORWARD policy to DROP, which cuts LXC containers off the
+// network beyond the host (lxc-net's own nftables accept rules do not override it).
+func (p *Provider) warnForwarding() {
+	out, err := exec.Command("iptables", "-S", "FORWARD").Output()
+	if err != nil || !strings.Contains(string(out), "-P FORWARD DROP") {
+		return
+	}
+	user, _ := exec.Command("iptables", "-S", "DOCKER-USER").Output()
+	if strings.Contains(string(user), p.bridge) {
+		return
+	}
+	p.log.Warn("the host firewall drops forwarded traffic (FORWARD policy DROP, set by Docker): LXC containers cannot reach beyond the host; allow the bridge with iptables -I DOCKER-USER -i "+p.bridge+" -j ACCEPT && iptables -I DOCKER-USER -o "+p.bridge+" -j ACCEPT",
+		"bridge", p.bridge)
 }
 
 // bridgeNet returns the bridge's IPv4 address and network.
