@@ -257,6 +257,17 @@ func (a *conn) handleGlobal(r *ssh.Request) {
 		}
 		ok, payload := a.peer(rr.ConnID).globalRequest(rr.Name, rr.Payload)
 		r.Reply(ok, payload)
+	case ConnInfoRequestType:
+		var ci ConnInfo
+		if err := ssh.Unmarshal(r.Payload, &ci); err != nil || ci.ConnID == "" {
+			r.Reply(false, nil)
+			return
+		}
+		p := a.peer(ci.ConnID)
+		p.mu.Lock()
+		p.info = &ci
+		p.mu.Unlock()
+		r.Reply(true, nil)
 	case ConnClosedRequestType:
 		var cc ConnClosed
 		if err := ssh.Unmarshal(r.Payload, &cc); err == nil && cc.ConnID != "" {

@@ -88,10 +88,10 @@ func newSigner(t *testing.T) ssh.Signer {
 	return s
 }
 
-// waitFor polls cond until it holds or the test's patience (10 s) runs out.
+// waitFor polls cond until it holds or the test's patience (30 s) runs out.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("gave up waiting for %s", what)

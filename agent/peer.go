@@ -24,6 +24,22 @@ type peer struct {
 	closed   bool
 	forwards map[string]io.Closer
 	agent    *agentSocket
+	info     *ConnInfo // from the gateway, for SSH_CLIENT/SSH_CONNECTION
+}
+
+// sshEnv returns SSH_CLIENT and SSH_CONNECTION for the peer's sessions, as sshd sets
+// them, when the gateway described the connection.
+func (p *peer) sshEnv() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.info == nil {
+		return nil
+	}
+	i := p.info
+	return []string{
+		fmt.Sprintf("SSH_CLIENT=%s %d %d", i.ClientIP, i.ClientPort, i.ServerPort),
+		fmt.Sprintf("SSH_CONNECTION=%s %d %s %d", i.ClientIP, i.ClientPort, i.ServerIP, i.ServerPort),
+	}
 }
 
 // openChannel opens a channel towards the peer's client, wrapped when relayed.

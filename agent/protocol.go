@@ -20,6 +20,10 @@ const (
 	// ConnClosedRequestType tells the agent that a peer went away, so its forwards and its
 	// agent socket are released. Its payload is a ConnClosed.
 	ConnClosedRequestType = "mochi-conn-closed@mochi.dev"
+	// ConnInfoRequestType describes a peer's client connection (its ConnInfo payload) so
+	// that its sessions get SSH_CLIENT and SSH_CONNECTION. Agents that predate it refuse
+	// it, which is harmless.
+	ConnInfoRequestType = "mochi-conn-info@mochi.dev"
 	// PortsRequestType asks for the TCP ports listening inside the workspace. The reply
 	// payload is a JSON array of Port.
 	PortsRequestType = "mochi-ports@mochi.dev"
@@ -42,6 +46,16 @@ type RelayRequest struct {
 // ConnClosed is the payload of a ConnClosedRequestType global request.
 type ConnClosed struct {
 	ConnID string
+}
+
+// ConnInfo is the payload of a ConnInfoRequestType global request: the addresses of a
+// client connection as the gateway sees them.
+type ConnInfo struct {
+	ConnID     string
+	ClientIP   string
+	ClientPort uint32
+	ServerIP   string
+	ServerPort uint32
 }
 
 // SessionSpec is the extra data a trusted caller (not a relayed peer) may put in a

@@ -206,6 +206,7 @@ func (s *session) command(kind, command string) (*exec.Cmd, error) {
 		return nil, fmt.Errorf("run as %s: %w", acct.Name, err)
 	}
 	env := loginEnv(acct)
+	env.SetAll(s.p.sshEnv())
 	env.SetAll(s.a.opts.Env)
 	env.SetAll(s.spec.Env)
 	env.SetAll(s.env.List())

@@ -444,3 +444,18 @@ func TestHungLinkReplaced(t *testing.T) {
 		t.Fatalf("%d links, want 2", n)
 	}
 }
+
+func TestSSHConnectionEnv(t *testing.T) {
+	g := startGateway(t, nil)
+	c := g.mustDial(t, "ws1")
+	out, err := runOutput(c, `echo "$SSH_CLIENT|$SSH_CONNECTION"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := c.LocalAddr().(*net.TCPAddr)
+	remote := c.RemoteAddr().(*net.TCPAddr)
+	want := fmt.Sprintf("%s %d %d|%s %d %s %d\n", local.IP, local.Port, remote.Port, local.IP, local.Port, remote.IP, remote.Port)
+	if out != want {
+		t.Fatalf("got %q, want %q", out, want)
+	}
+}

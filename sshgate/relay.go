@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mochi-dev/mochi/agent"
 	"golang.org/x/crypto/ssh"
@@ -21,6 +23,31 @@ type clientConn struct {
 
 	mu       sync.Mutex
 	forwards map[string]forward // live remote forwards, to set up again on a new link
+	told     *agent.Client      // the link the agent was given ConnInfo on
+}
+
+// describe gives the agent the connection's addresses once per link, before the first
+// channel or request, for SSH_CLIENT and SSH_CONNECTION in its sessions.
+func (cc *clientConn) describe(client *agent.Client) {
+	cc.mu.Lock()
+	done := cc.told == client
+	cc.told = client
+	cc.mu.Unlock()
+	if done {
+		return
+	}
+	ci := agent.ConnInfo{ConnID: cc.id}
+	if a, ok := cc.conn.RemoteAddr().(*net.TCPAddr); ok {
+		ci.ClientIP, ci.ClientPort = a.IP.String(), uint32(a.Port)
+	}
+	if a, ok := cc.conn.LocalAddr().(*net.TCPAddr); ok {
+		ci.ServerIP, ci.ServerPort = a.IP.String(), uint32(a.Port)
+	}
+	if ci.ClientIP == "" || ci.ServerIP == "" {
+		return
+	}
+	// With a reply, so that the agent has it before the channel that follows.
+	client.Conn().SendRequest(agent.ConnInfoRequestType, true, ssh.Marshal(ci))
 }
 
 type forward struct {
@@ -51,6 +78,7 @@ func (cc *clientConn) handleChannel(l *link, nc ssh.NewChannel) {
 		nc.Reject(ssh.ConnectionFailed, linkMessage(cc.ws, err))
 		return
 	}
+	cc.describe(client)
 	agCh, agReqs, err := client.Conn().OpenChannel(agent.RelayChannelType,
 		ssh.Marshal(agent.RelayOpen{ConnID: cc.id, Type: typ, Extra: nc.ExtraData()}))
 	if err != nil {
@@ -79,6 +107,7 @@ func (cc *clientConn) handleGlobal(l *link, r *ssh.Request) {
 		r.Reply(false, nil)
 		return
 	}
+	cc.describe(client)
 	ok, payload := cc.sendGlobal(client, r.Type, r.Payload)
 	r.Reply(ok, payload)
 	if ok {
@@ -142,10 +171,25 @@ func (cc *clientConn) replayForwards(client *agent.Client) {
 	}
 	cc.mu.Unlock()
 	for _, f := range fws {
-		if ok, _ := cc.sendGlobal(client, f.name, f.payload); !ok {
-			cc.log.Info("forward lost with the agent link", "request", f.name)
-		}
+		go cc.replayForward(client, f)
 	}
+}
+
+// replayForward sets a forward up again on a new link. The agent behind the broken link
+// may still hold the port for a moment, so a refusal is retried for a few seconds.
+func (cc *clientConn) replayForward(client *agent.Client, f forward) {
+	for try := 0; try < 25; try++ {
+		ok, _, err := client.Conn().SendRequest(agent.RelayRequestType, true,
+			ssh.Marshal(agent.RelayRequest{ConnID: cc.id, Name: f.name, Payload: f.payload}))
+		if err != nil {
+			return // this link is gone too
+		}
+		if ok {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cc.log.Info("forward lost with the agent link", "request", f.name)
 }
 
 // relay joins two channels: data both ways with each side's EOF passed on, stderr
