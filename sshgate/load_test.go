@@ -18,7 +18,7 @@ func TestManyConcurrentSessions(t *testing.T) {
 	c := g.mustDial(t, "ws1")
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
-	for i := 0; i < 60; i++ {
+	for i := 0; i < 30; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
