@@ -10,6 +10,9 @@ TEST_TIMEOUT ?= 20m
 TESTFLAGS ?=
 
 export CGO_ENABLED := 0
+# Tests that run `mochi up` must not leave a gateway running behind them; the tests of the
+# gateway itself clear this.
+export MOCHI_NO_SERVER := 1
 # difftest/ and other end-to-end tests run this binary.
 export MOCHI_BIN := $(CURDIR)/$(BIN)
 

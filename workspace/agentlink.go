@@ -189,8 +189,11 @@ func (e *Engine) execer(ctx context.Context, inst *providers.Instance, shell str
 }
 
 func posixShell(shell string) bool {
+	if shell == "" {
+		return true
+	}
 	switch path.Base(shell) {
-	case "", "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox":
+	case "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox":
 		return true
 	}
 	return false

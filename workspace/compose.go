@@ -53,6 +53,9 @@ func (e *Engine) loadCompose(ctx context.Context, r *resolved) (*compose.Project
 	if _, err := p.Service(r.cfg.Service); err != nil {
 		return nil, fmt.Errorf("%s: service %q: %w", r.configPath, r.cfg.Service, err)
 	}
+	if err := e.checkConfigPorts(r, p.ServiceNames()); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -162,8 +162,16 @@ func (e *Engine) runCommand(ctx context.Context, s *session, hook, origin string
 
 func (e *Engine) execHook(ctx context.Context, s *session, argv []string, out io.Writer) (int, error) {
 	return e.execer(ctx, s.inst, s.shell).Exec(ctx, s.inst.ID, providers.ExecSpec{
-		Cmd: argv, User: s.user, Env: envList(s.env), WorkDir: s.dir, Tty: true, Stdout: out,
+		Cmd: hookLeader(argv), User: s.user, Env: envList(s.env), WorkDir: s.dir, Tty: true, Stdout: out,
 	})
+}
+
+// hookLeader runs a hook under a shell that outlives it briefly. A hook runs on a terminal,
+// as with the reference; when the terminal's session leader exits, the kernel hangs up its
+// process group, which kills a `nohup server &` that has not yet ignored SIGHUP. The short
+// grace gives such background processes (typical in postStartCommand) time to start.
+func hookLeader(argv []string) []string {
+	return append([]string{"/bin/sh", "-c", `"$@"; s=$?; sleep 0.3; exit $s`, "mochi-hook"}, argv...)
 }
 
 func hookResult(hook, origin, name string, code int, err error, out io.Writer) error {

@@ -73,4 +73,3 @@ func TestKeepAliveScript(t *testing.T) {
 		t.Errorf("keepAlive = %q, want %q", got, want)
 	}
 }
-

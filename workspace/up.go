@@ -27,6 +27,9 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	if !r.cfg.IsCompose() && !r.cfg.IsImage() && !r.cfg.IsDockerfile() {
 		return nil, fmt.Errorf("%s: no \"image\", \"build.dockerfile\" or \"dockerComposeFile\" property", r.configPath)
 	}
+	if err := e.checkConfigPorts(r, nil); err != nil {
+		return nil, err
+	}
 	if err := checkHostRequirements(r.cfg.HostRequirements); err != nil {
 		return nil, fmt.Errorf("%s: %w", r.configPath, err)
 	}

@@ -57,7 +57,7 @@ func TestGatewayEndToEnd(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(mochiHome, "server.addr"), []byte(addr+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "HOME="+home, "MOCHI_HOME="+mochiHome)
+	env := append(os.Environ(), "HOME="+home, "MOCHI_HOME="+mochiHome, "MOCHI_NO_SERVER=")
 	run := func(name string, args ...string) (string, int) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()

@@ -82,6 +82,7 @@ func newRootCmd(ios *IOStreams) *cobra.Command {
 		newSSHCmd(ios),
 		newSSHConfigCmd(ios),
 		newKeysCmd(ios),
+		newPortsCmd(ios),
 	)
 	return root
 }

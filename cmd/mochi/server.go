@@ -81,6 +81,7 @@ func runServer(ctx context.Context, ios *IOStreams, c *common, g gatewayFiles, a
 	}
 	defer os.Remove(g.pidFile)
 	log.Info("mochi server listening", "ssh", l.Addr().String())
+	go portLoop(ctx, eng, g.home, log)
 	err = srv.Serve(ctx, l)
 	if errors.Is(err, context.Canceled) {
 		return nil

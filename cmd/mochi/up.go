@@ -45,6 +45,9 @@ func newUpCmd(ios *IOStreams) *cobra.Command {
 				}
 				return fail(ios, log, err, id)
 			}
+			if v, _ := ios.LookupEnv("MOCHI_NO_SERVER"); v != "" && v != "0" {
+				noServer = true
+			}
 			if !noServer && res.Workspace != "" {
 				if err := exposeWorkspace(cmd.Context(), ios, eng, res.Workspace); err != nil {
 					log.Warn("workspace is up but not reachable over SSH: " + err.Error())
@@ -70,7 +73,7 @@ func newUpCmd(ios *IOStreams) *cobra.Command {
 	fs.StringVar(&o.UpdateRemoteUserUIDDefault, "update-remote-user-uid-default", "on", "default for updateRemoteUserUID: never, on or off")
 	fs.StringArrayVar(&o.CacheFrom, "cache-from", nil, "additional image to use as build cache; repeatable")
 	fs.StringVar(&o.Additional, "additional-features", "", "additional features to apply (JSON object)")
-	fs.BoolVar(&noServer, "no-server", false, "do not start mochi's server (SSH gateway) or write ssh config entries")
+	fs.BoolVar(&noServer, "no-server", false, "do not start mochi's server (SSH gateway) or write ssh config entries (also MOCHI_NO_SERVER=1)")
 	fs.StringVar(&un.cacheTo, "cache-to", "", "build cache export (needs BuildKit)")
 	fs.BoolVar(&o.NoLockfile, "no-lockfile", false, "do not write devcontainer-lock.json")
 	fs.BoolVar(&o.FrozenLockfile, "frozen-lockfile", false, "fail if devcontainer-lock.json would change")
