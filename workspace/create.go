@@ -87,6 +87,9 @@ func (e *Engine) merge(r *resolved, entries []map[string]any, containerEnv map[s
 // createSpec builds the provider's create request, in the reference's `docker run` order.
 func (e *Engine) createSpec(r *resolved, o UpOptions, img *preparedImage, runImage string, m *devcontainer.Merged, entries []map[string]any) (providers.CreateSpec, error) {
 	labels := maps.Clone(r.idLabels)
+	for k, v := range o.ExtraLabels {
+		labels[k] = v
+	}
 	if !img.labelled {
 		labels[labelMetadata] = devcontainer.EncodeMetadataLabel(entries)
 	}

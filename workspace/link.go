@@ -28,14 +28,20 @@ func (e *Engine) store() (*Store, error) {
 func (e *Engine) Records() (*Store, error) { return e.store() }
 
 // remember records (or refreshes) the named workspace of an up.
-func (e *Engine) remember(r *resolved, inst *providers.Instance, s *session) (string, error) {
+func (e *Engine) remember(r *resolved, inst *providers.Instance, s *session, want string) (string, error) {
 	st, err := e.store()
 	if err != nil {
 		return "", err
 	}
-	name, err := st.NameFor(r.folder, r.configPath)
-	if err != nil {
-		return "", err
+	name := want
+	if name == "" {
+		if name, err = st.NameFor(r.folder, r.configPath); err != nil {
+			return "", err
+		}
+	} else if old, err := st.Get(name); err == nil && (old.Folder != r.folder || old.ConfigFile != r.configPath) {
+		return "", fmt.Errorf("workspace name %s is already used by %s", name, old.Folder)
+	} else if !validName.MatchString(name) {
+		return "", fmt.Errorf("workspace name %q: use lower-case letters, digits and dashes", name)
 	}
 	rec := &Record{
 		Name: name, Folder: r.folder, ConfigFile: r.configPath, Provider: e.be.Capabilities().Name,

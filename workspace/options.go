@@ -47,6 +47,11 @@ type UpOptions struct {
 	Locate
 	HookOptions
 	FeatureOptions
+	// Name names the workspace (default: the folder's basename, made unique).
+	Name string
+	// ExtraLabels are added to a new container (for example the worktree a named workspace
+	// belongs to).
+	ExtraLabels                map[string]string
 	RemoveExisting             bool
 	ExpectExisting             bool
 	BuildNoCache               bool

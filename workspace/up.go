@@ -77,7 +77,7 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	if err != nil {
 		return &UpResult{Outcome: "error", ContainerID: inst.ID}, err
 	}
-	name, err := e.remember(r, inst, s)
+	name, err := e.remember(r, inst, s, o.Name)
 	if err != nil && e.home != "" {
 		return &UpResult{Outcome: "error", ContainerID: inst.ID}, err
 	}
