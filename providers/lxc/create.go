@@ -55,7 +55,16 @@ func (p *Provider) Create(ctx context.Context, spec providers.CreateSpec) (inst 
 		}
 		return nil, fmt.Errorf("create container %s: %w", s.name, err)
 	}
-	rec := &record{Name: s.name, Labels: s.labels, Image: spec.Image, ImageID: img.ID, WorkingDir: img.Config.Config.WorkingDir}
+	// Like a Docker container, the instance carries its image's labels (devcontainer.metadata
+	// among them) under the ones given.
+	labels := map[string]string{}
+	for k, v := range img.Config.Config.Labels {
+		labels[k] = v
+	}
+	for k, v := range s.labels {
+		labels[k] = v
+	}
+	rec := &record{Name: s.name, Labels: labels, Image: spec.Image, ImageID: img.ID, WorkingDir: img.Config.Config.WorkingDir}
 	defer func() {
 		if err != nil {
 			p.cleanupFailedCreate(rec)

@@ -41,7 +41,7 @@ func TestBuildThroughDocker(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	dockerfile := "FROM " + testImage + "\nRUN echo built-for-lxc > /built\nENV BUILT=yes\n"
+	dockerfile := "FROM " + testImage + "\nRUN echo built-for-lxc > /built\nENV BUILT=yes\nLABEL from.image=yes given=0\n"
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,11 @@ func TestBuildThroughDocker(t *testing.T) {
 	if err != nil || got.ID != info.ID {
 		t.Fatalf("InspectImage(%s) = %+v, %v; want ID %s", tag, got, err, info.ID)
 	}
-	inst := create(t, p, providers.CreateSpec{Image: tag})
+	inst := create(t, p, providers.CreateSpec{Image: tag, Labels: map[string]string{"given": "1"}})
+	// Like Docker, an instance carries its image's labels under the given ones.
+	if inst.Labels["mochi.test"] != "1" || inst.Labels["given"] != "1" || inst.Labels["from.image"] != "yes" {
+		t.Errorf("labels of the instance: %v", inst.Labels)
+	}
 	if err := p.Start(ctx, inst.ID); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
