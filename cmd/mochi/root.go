@@ -83,6 +83,7 @@ func newRootCmd(ios *IOStreams) *cobra.Command {
 		newSSHConfigCmd(ios),
 		newKeysCmd(ios),
 		newPortsCmd(ios),
+		newInitCmd(ios),
 	)
 	return root
 }
