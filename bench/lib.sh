@@ -31,9 +31,9 @@ mochi_has() {
 # Workspaces are copies of bench/fixture, one per tool so each has its own container.
 BENCH_TMP=$(mktemp -d /tmp/mochi-bench.XXXXXX)
 new_workspace() { # NAME -> prints the path
-	local ws="$BENCH_TMP/$1/bench"
+	local ws="$BENCH_TMP/$1/bench-$1"
 	mkdir -p "$ws"
-	cp -r "$BENCH_DIR/fixture/." "$ws/"
+	cp -r "$BENCH_DIR/${BENCH_FIXTURE:-fixture}/." "$ws/"
 	echo "$ws"
 }
 

@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+mkdir -p /opt/two
+echo "level $LEVEL" > /opt/two/info
