@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/mochi-dev/mochi/devcontainer"
+	"github.com/mochi-dev/mochi/internal/flock"
 	"github.com/mochi-dev/mochi/providers"
 )
 
@@ -36,6 +39,11 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	if err := e.runInitialize(ctx, r); err != nil {
 		return nil, err
 	}
+	unlock, err := e.lockWorkspace(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 
 	var inst *providers.Instance
 	project := ""
@@ -128,4 +136,24 @@ func (e *Engine) removeOnError(ctx context.Context, inst *providers.Instance, er
 	if rmErr := e.be.Remove(context.WithoutCancel(ctx), inst.ID, true); rmErr != nil {
 		e.log.Warn("could not remove the half-created container", "container", short(inst.ID), "error", rmErr)
 	}
+}
+
+// lockWorkspace takes the workspace's lock ($MOCHI_HOME/locks/<id>.lock) so that two ups of
+// the same workspace at once make one container: the second waits, then finds it.
+func (e *Engine) lockWorkspace(ctx context.Context, r *resolved) (func(), error) {
+	if e.home == "" {
+		return func() {}, nil
+	}
+	id := r.id
+	if len(id) > 16 {
+		id = id[:16]
+	}
+	if err := os.MkdirAll(filepath.Join(e.home, "locks"), 0o700); err != nil {
+		return nil, fmt.Errorf("create lock folder: %w", err)
+	}
+	l, err := flock.Acquire(ctx, filepath.Join(e.home, "locks", id+".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("wait for another mochi up of this workspace: %w", err)
+	}
+	return func() { _ = l.Unlock() }, nil
 }
