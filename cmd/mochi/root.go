@@ -84,6 +84,7 @@ func newRootCmd(ios *IOStreams) *cobra.Command {
 		newKeysCmd(ios),
 		newPortsCmd(ios),
 		newInitCmd(ios),
+		newGitCredentialCmd(ios),
 	)
 	return root
 }
