@@ -36,6 +36,9 @@ func (p *Provider) Create(ctx context.Context, spec providers.CreateSpec) (inst 
 	if err := p.Check(); err != nil {
 		return nil, fmt.Errorf("create container %s: %w", s.name, err)
 	}
+	if err := p.ensureDirs(); err != nil {
+		return nil, err
+	}
 	img, err := p.images.Lookup(ctx, spec.Image)
 	if err != nil {
 		if errors.Is(err, image.ErrNotFound) {
@@ -121,12 +124,12 @@ func (p *Provider) build(ctx context.Context, rec *record, s *settings, spec pro
 	if err != nil {
 		return err
 	}
-	lock, err := flock.Acquire(ctx, filepath.Join(p.state, "network.lock"))
+	lock, err := flock.Acquire(ctx, filepath.Join(p.addrDir, ".lock"))
 	if err != nil {
 		return err
 	}
 	defer lock.Unlock()
-	if rec.IP, err = p.allocateIP(bridgeIP, network); err != nil {
+	if rec.IP, err = p.allocateIP(bridgeIP, network, dir); err != nil {
 		return err
 	}
 	prefix, _ := network.Mask.Size()
@@ -226,6 +229,7 @@ func writeRootFile(upper, lower, rel, content string) error {
 
 // cleanupFailedCreate removes what a failed Create made.
 func (p *Provider) cleanupFailedCreate(rec *record) {
+	p.releaseIP(rec.IP, p.dir(rec.Name))
 	if err := os.RemoveAll(p.dir(rec.Name)); err != nil {
 		p.log.Warn("remove folder of failed container", "container", rec.Name, "err", err)
 	}

@@ -206,6 +206,7 @@ func (p *Provider) Remove(ctx context.Context, id string, volumes bool) error {
 	if err := os.RemoveAll(p.dir(rec.Name)); err != nil {
 		return fmt.Errorf("remove container %s: %w", id, err)
 	}
+	p.releaseIP(rec.IP, p.dir(rec.Name))
 	if volumes {
 		p.removeVolumes(rec.AnonVolumes)
 	}

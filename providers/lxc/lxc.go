@@ -29,6 +29,9 @@ import (
 // DefaultStateDir is where the provider keeps containers, volumes and images by default.
 const DefaultStateDir = "/var/lib/mochi/lxc"
 
+// DefaultAddressDir is where providers claim bridge addresses, host-wide.
+const DefaultAddressDir = "/var/lib/mochi/lxc-addresses"
+
 // DefaultBridge is the bridge lxc-net creates.
 const DefaultBridge = "lxcbr0"
 
@@ -48,6 +51,9 @@ type Options struct {
 	Builder providers.ImageBuilder
 	// Bridge is the host bridge the containers' veth joins; empty means DefaultBridge.
 	Bridge string
+	// AddressDir is where the bridge addresses given to containers are claimed; it must be
+	// shared by every provider on the host using the bridge. Empty means DefaultAddressDir.
+	AddressDir string
 }
 
 // Provider is the LXC provider. It implements providers.Provider, providers.Execer,
@@ -60,6 +66,7 @@ type Provider struct {
 	images  *image.Store
 	builder providers.ImageBuilder
 	bridge  string
+	addrDir string
 
 	warnOnce sync.Once
 }
@@ -71,10 +78,10 @@ var (
 	_ providers.ImageBuilder = (*Provider)(nil)
 )
 
-// New returns an LXC provider. It creates its state folders but runs no LXC tool; call Check
-// to find out whether LXC is usable on this machine.
+// New returns an LXC provider. It neither creates folders nor runs an LXC tool; call Check to
+// find out whether LXC is usable on this machine.
 func New(opts Options) (*Provider, error) {
-	p := &Provider{log: opts.Logger, state: opts.StateDir, images: opts.Images, builder: opts.Builder, bridge: opts.Bridge}
+	p := &Provider{log: opts.Logger, state: opts.StateDir, images: opts.Images, builder: opts.Builder, bridge: opts.Bridge, addrDir: opts.AddressDir}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -85,12 +92,10 @@ func New(opts Options) (*Provider, error) {
 	if p.bridge == "" {
 		p.bridge = DefaultBridge
 	}
-	p.lxcpath = filepath.Join(p.state, "containers")
-	for _, d := range []string{p.lxcpath, filepath.Join(p.state, "volumes")} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, fmt.Errorf("lxc provider state: %w", err)
-		}
+	if p.addrDir == "" {
+		p.addrDir = DefaultAddressDir
 	}
+	p.lxcpath = filepath.Join(p.state, "containers")
 	if p.images == nil {
 		var docker image.DockerAPI
 		if c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation()); err == nil {
@@ -144,6 +149,16 @@ func (p *Provider) warnForwarding() {
 	}
 	p.log.Warn("the host firewall drops forwarded traffic (FORWARD policy DROP, set by Docker): LXC containers cannot reach beyond the host; allow the bridge with iptables -I DOCKER-USER -i "+p.bridge+" -j ACCEPT && iptables -I DOCKER-USER -o "+p.bridge+" -j ACCEPT",
 		"bridge", p.bridge)
+}
+
+// ensureDirs creates the provider's folders.
+func (p *Provider) ensureDirs() error {
+	for _, d := range []string{p.lxcpath, filepath.Join(p.state, "volumes"), p.addrDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("lxc provider state: %w", err)
+		}
+	}
+	return nil
 }
 
 // bridgeNet returns the bridge's IPv4 address and network.

@@ -2,17 +2,21 @@ package lxc
 
 import (
 	"bufio"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
 
-// allocateIP picks a free address on the bridge's network, from the top down (lxc-net's
-// dnsmasq leases are handed out from anywhere in the range, so its lease file is read too).
-// The caller holds the allocation lock until the address is recorded.
-func (p *Provider) allocateIP(bridgeIP net.IP, network *net.IPNet) (string, error) {
+// allocateIP picks a free address on the bridge's network, from the top down, and claims it
+// for the container folder owner in the host-wide address folder, so that providers with
+// different state folders never hand out one address twice. lxc-net's dnsmasq leases are
+// avoided too (they come from anywhere in its range). The caller holds the address lock.
+func (p *Provider) allocateIP(bridgeIP net.IP, network *net.IPNet, owner string) (string, error) {
 	used := map[string]bool{bridgeIP.String(): true}
 	names, err := p.names()
 	if err != nil {
@@ -33,12 +37,51 @@ func (p *Provider) allocateIP(bridgeIP net.IP, network *net.IPNet) (string, erro
 	base := ipToInt(network.IP)
 	size := uint32(1) << (32 - ones)
 	for off := size - 2; off >= 1; off-- { // skip the network and broadcast addresses
-		ip := intToIP(base + off)
-		if !used[ip.String()] {
-			return ip.String(), nil
+		ip := intToIP(base + off).String()
+		if used[ip] || p.claimed(ip) {
+			continue
 		}
+		if err := os.WriteFile(p.claimFile(ip), []byte(owner), 0o600); err != nil {
+			return "", fmt.Errorf("claim address %s: %w", ip, err)
+		}
+		return ip, nil
 	}
 	return "", fmt.Errorf("bridge %s: no free address in %s", p.bridge, network)
+}
+
+func (p *Provider) claimFile(ip string) string {
+	return filepath.Join(p.addrDir, p.bridge+"_"+ip)
+}
+
+// claimed reports whether a container that still exists holds ip (a claim whose container
+// folder is gone, or whose record names another address, is stale).
+func (p *Provider) claimed(ip string) bool {
+	owner, err := os.ReadFile(p.claimFile(ip))
+	if err != nil {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join(string(owner), recordFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if _, derr := os.Stat(string(owner)); errors.Is(derr, os.ErrNotExist) {
+			return false
+		}
+		return true // being created: the record comes last
+	}
+	var r record
+	if err != nil || json.Unmarshal(b, &r) != nil {
+		return true
+	}
+	return r.IP == ip
+}
+
+// releaseIP drops the claim on ip when it belongs to owner.
+func (p *Provider) releaseIP(ip, owner string) {
+	if ip == "" {
+		return
+	}
+	if b, err := os.ReadFile(p.claimFile(ip)); err == nil && string(b) == owner {
+		os.Remove(p.claimFile(ip))
+	}
 }
 
 // leasedIPs returns the addresses lxc-net's dnsmasq leased on the bridge.

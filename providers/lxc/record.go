@@ -95,6 +95,9 @@ func (p *Provider) save(r *record) error {
 // names lists the containers that have a record.
 func (p *Provider) names() ([]string, error) {
 	entries, err := os.ReadDir(p.lxcpath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil // nothing created yet
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}

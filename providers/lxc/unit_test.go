@@ -201,3 +201,52 @@ func TestNetworkHelpers(t *testing.T) {
 		}
 	}
 }
+
+// Providers with different state folders share the host's bridge: an address claimed by one
+// is never handed out by the other until its container is gone.
+func TestAddressClaims(t *testing.T) {
+	addrs := t.TempDir()
+	_, network, _ := net.ParseCIDR("10.0.3.0/24")
+	bridgeIP := net.ParseIP("10.0.3.1")
+	newP := func() *Provider {
+		p, err := New(Options{StateDir: t.TempDir(), AddressDir: addrs, Bridge: "mochitest0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.ensureDirs(); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// own makes a container folder with a record holding the allocated address.
+	own := func(p *Provider, name string) string {
+		t.Helper()
+		dir := p.dir(name)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		ip, err := p.allocateIP(bridgeIP, network, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.save(&record{Name: name, IP: ip}); err != nil {
+			t.Fatal(err)
+		}
+		return ip
+	}
+	a, b := newP(), newP()
+	ipA := own(a, "one")
+	ipB := own(b, "two")
+	if ipA != "10.0.3.254" || ipB != "10.0.3.253" {
+		t.Errorf("addresses %s and %s, want 10.0.3.254 and 10.0.3.253", ipA, ipB)
+	}
+	// A container removed without releasing its claim (a crash) leaves a stale claim.
+	os.RemoveAll(a.dir("one"))
+	if ip := own(b, "three"); ip != ipA {
+		t.Errorf("address after the owner vanished = %s, want the stale %s", ip, ipA)
+	}
+	b.releaseIP(ipB, b.dir("two"))
+	if _, err := os.Stat(b.claimFile(ipB)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("claim of %s kept after release: %v", ipB, err)
+	}
+}
