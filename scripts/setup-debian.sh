@@ -2,7 +2,7 @@
 # Prepare a Debian 12 machine (as root) to build and test mochi.
 #
 # Idempotent: every step checks first and does nothing when its result is already there, so a
-# second run on a prepared machine takes a few seconds. Steps:
+# second run on a prepared machine takes under a second. Steps:
 #   1. apt packages (docker.io, debootstrap, busybox-static, SSH clients, lxc, hyperfine, ...);
 #      nodejs/npm only when no node is installed;
 #   2. dockerd, started by hand when it is not answering (no systemd on the build machines);
@@ -134,6 +134,10 @@ fi
 
 # --- 4. reference CLI ------------------------------------------------------------------------
 
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+	log "warning: node $(node --version 2>/dev/null || echo missing) is older than the reference CLI's minimum (20)"
+fi
 refcli="$REFCLI_DIR/node_modules/.bin/devcontainer"
 if [ -x "$refcli" ] && [ "$("$refcli" --version 2>/dev/null)" = "$REFCLI_VERSION" ]; then
 	log "reference CLI $REFCLI_VERSION: present in $REFCLI_DIR"
