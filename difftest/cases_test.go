@@ -350,6 +350,13 @@ var cases = []diffCase{
 			s.command("read-configuration", "read-configuration")
 		},
 	},
+	{
+		name: "up-include-configuration", needs: []string{"up"}, env: localEnvVars,
+		steps: func(s *session) {
+			s.fullUpJSON = true
+			s.up("up --include-configuration --include-merged-configuration", "--include-configuration", "--include-merged-configuration")
+		},
+	},
 }
 
 // mountsView lists the container's mounts, sorted by destination. mochi's own mounts under

@@ -33,6 +33,8 @@ type session struct {
 	flags   []string // added to every tool command after --workspace-folder (e.g. --config)
 	runID   string   // value of runLabel on the fixture's images
 
+	fullUpJSON bool // record up's whole result (canonical JSON), not only the common fields
+
 	ctr    string            // id of the container the last successful up returned
 	ids    map[string]string // raw string -> placeholder for container ids
 	devID  string            // ${devcontainerId} computed from the container's id labels
@@ -120,6 +122,10 @@ func (s *session) up(step string, extra ...string) {
 	}
 	if id, _ := out["containerId"].(string); id != "" {
 		s.setContainer(id)
+	}
+	if s.fullUpJSON {
+		s.record(step, fmt.Sprintf("exit=%d\n%s", res.code, canonicalJSON(lastLine(res.stdout))))
+		return
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "exit=%d\n", res.code)
