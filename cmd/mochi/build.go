@@ -50,6 +50,7 @@ func newBuildCmd(ios *IOStreams) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	c.register(fs)
+	c.loc = &o.Locate
 	fs.StringVar(&o.WorkspaceFolder, "workspace-folder", "", "host path of the workspace folder (default: current directory)")
 	fs.StringVar(&o.ConfigFile, "config", "", "devcontainer.json path")
 	fs.BoolVar(&o.NoCache, "no-cache", false, "build without the layer cache")

@@ -37,6 +37,7 @@ func newExecCmd(ios *IOStreams) *cobra.Command {
 	fs := cmd.Flags()
 	fs.SetInterspersed(false)
 	c.register(fs)
+	c.loc = &o.Locate
 	registerLocate(fs, &o.Locate, true, true)
 	fs.StringArrayVar(&o.RemoteEnv, "remote-env", nil, "remote environment variable (name=value); repeatable")
 	fs.StringVar(&o.DefaultUserEnvProbe, "default-user-env-probe", "loginInteractiveShell", "default userEnvProbe")

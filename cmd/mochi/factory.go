@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mochi-dev/mochi/internal/clilog"
-	"github.com/mochi-dev/mochi/providers/docker"
 	"github.com/mochi-dev/mochi/workspace"
 )
 
@@ -26,6 +25,9 @@ type common struct {
 	terminalCols, terminalRow int
 	secretsFile               string
 	secrets                   map[string]string
+	provider                  string
+	// loc, when a command has one, lets the provider follow the workspace.
+	loc *workspace.Locate
 }
 
 func (c *common) register(fs *pflag.FlagSet) {
@@ -36,6 +38,7 @@ func (c *common) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.userDataFolder, "user-data-folder", "", "host folder for persisted data (accepted for compatibility)")
 	fs.IntVar(&c.terminalCols, "terminal-columns", 0, "terminal columns (accepted for compatibility)")
 	fs.IntVar(&c.terminalRow, "terminal-rows", 0, "terminal rows (accepted for compatibility)")
+	fs.StringVar(&c.provider, "provider", "", "where workspaces run: docker or lxc (default: the workspace's, the config's customizations.mochi.provider, settings.json, docker)")
 }
 
 func (c *common) registerSecrets(fs *pflag.FlagSet) {
@@ -74,17 +77,17 @@ func (c *common) engine(ios *IOStreams) (*workspace.Engine, *slog.Logger, io.Wri
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("find the mochi binary: %w", err)
 	}
-	be, err := docker.New(docker.Options{Logger: log, AgentBinary: exe})
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	home, err := mochiHome(ios)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	eng := workspace.New(workspace.Config{
-		Backend: be, Compose: be.ComposeEngine(), Logger: log, Output: raw,
-		LookupEnv: ios.LookupEnv, AgentPath: exe, Home: home,
-	})
+	name, err := chooseProvider(c.provider, home, c.loc)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	eng, err := newEngine(name, ios, log, raw, exe, home)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	return eng, log, raw, nil
 }

@@ -31,6 +31,7 @@ func newRunUserCommandsCmd(ios *IOStreams) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	c.register(fs)
+	c.loc = &loc
 	c.registerSecrets(fs)
 	registerLocate(fs, &loc, true, true)
 	registerHooks(fs, &ho)

@@ -30,7 +30,7 @@ const portInterval = 2 * time.Second
 
 // portLoop keeps every running workspace's forwards in sync, whether or not an IDE is
 // connected, until ctx ends.
-func portLoop(ctx context.Context, eng *workspace.Engine, home string, log *slog.Logger) {
+func portLoop(ctx context.Context, engines *serverEngines, home string, log *slog.Logger) {
 	dir := filepath.Join(home, "ports")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		log.Error("ports folder", "error", err)
@@ -45,7 +45,7 @@ func portLoop(ctx context.Context, eng *workspace.Engine, home string, log *slog
 	t := time.NewTicker(portInterval)
 	defer t.Stop()
 	for {
-		syncPorts(ctx, eng, dir, sets, log)
+		syncPorts(ctx, engines, dir, sets, log)
 		select {
 		case <-ctx.Done():
 			return
@@ -54,8 +54,8 @@ func portLoop(ctx context.Context, eng *workspace.Engine, home string, log *slog
 	}
 }
 
-func syncPorts(ctx context.Context, eng *workspace.Engine, dir string, sets map[string]*portfwd.Set, log *slog.Logger) {
-	st, err := eng.Records()
+func syncPorts(ctx context.Context, engines *serverEngines, dir string, sets map[string]*portfwd.Set, log *slog.Logger) {
+	st, err := workspace.OpenStore(engines.home)
 	if err != nil {
 		return
 	}
@@ -64,9 +64,16 @@ func syncPorts(ctx context.Context, eng *workspace.Engine, dir string, sets map[
 	for _, r := range recs {
 		live[r.Name] = true
 		state := portState{Workspace: r.Name, Updated: time.Now().UTC()}
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		want, d, err := eng.PortPlan(cctx, r.Name)
-		cancel()
+		var (
+			want []portfwd.Spec
+			d    portfwd.Dialer
+		)
+		eng, err := engines.For(r.Name)
+		if err == nil {
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			want, d, err = eng.PortPlan(cctx, r.Name)
+			cancel()
+		}
 		set := sets[r.Name]
 		if err != nil {
 			if set != nil {

@@ -36,6 +36,7 @@ func newReadConfigurationCmd(ios *IOStreams) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	c.register(fs)
+	c.loc = &o.Locate
 	registerLocate(fs, &o.Locate, true, true)
 	fs.BoolVar(&o.IncludeMerged, "include-merged-configuration", false, "add the merged configuration")
 	fs.BoolVar(&features, "include-features-configuration", false, "add the features configuration")

@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mochi-dev/mochi/sshgate"
+	"github.com/mochi-dev/mochi/workspace"
 )
 
 func newServerCmd(ios *IOStreams) *cobra.Command {
@@ -58,17 +61,30 @@ func newServerStartCmd(ios *IOStreams) *cobra.Command {
 
 // runServer serves the gateway until the process is told to stop.
 func runServer(ctx context.Context, ios *IOStreams, c *common, g gatewayFiles, addr string, startStopped bool) error {
-	eng, log, _, err := c.engine(ios)
+	c.provider = providerDocker
+	eng, log, raw, err := c.engine(ios)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
 	eng.StartStopped(startStopped)
+	engines := &serverEngines{byName: map[string]*workspace.Engine{providerDocker: eng}, home: g.home,
+		make: func(name string) (*workspace.Engine, error) {
+			exe, err := os.Executable()
+			if err != nil {
+				return nil, err
+			}
+			e, err := newEngine(name, ios, log, raw, exe, g.home)
+			if err == nil {
+				e.StartStopped(startStopped)
+			}
+			return e, err
+		}}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv, err := sshgate.New(sshgate.Config{DataDir: g.dataDir, Linker: eng, Logger: log, Addr: addr})
+	srv, err := sshgate.New(sshgate.Config{DataDir: g.dataDir, Linker: engines, Logger: log, Addr: addr})
 	if err != nil {
 		l.Close()
 		return err
@@ -81,7 +97,7 @@ func runServer(ctx context.Context, ios *IOStreams, c *common, g gatewayFiles, a
 	}
 	defer os.Remove(g.pidFile)
 	log.Info("mochi server listening", "ssh", l.Addr().String())
-	go portLoop(ctx, eng, g.home, log)
+	go portLoop(ctx, engines, g.home, log)
 	err = srv.Serve(ctx, l)
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -193,4 +209,45 @@ func newServerStopCmd(ios *IOStreams) *cobra.Command {
 			return fmt.Errorf("server pid %d did not stop", pid)
 		},
 	}
+}
+
+// serverEngines gives the server one engine per provider, made on first use, so the gateway
+// and the port forwarder reach every workspace wherever it runs.
+type serverEngines struct {
+	mu     sync.Mutex
+	byName map[string]*workspace.Engine
+	make   func(name string) (*workspace.Engine, error)
+	home   string
+}
+
+// For returns the engine of a workspace, by its record's provider.
+func (s *serverEngines) For(ws string) (*workspace.Engine, error) {
+	st, err := workspace.OpenStore(s.home)
+	if err != nil {
+		return nil, err
+	}
+	provider := providerDocker
+	if rec, err := st.Get(ws); err == nil && rec.Provider != "" {
+		provider = rec.Provider
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.byName[provider]; ok {
+		return e, nil
+	}
+	e, err := s.make(provider)
+	if err != nil {
+		return nil, fmt.Errorf("provider %s of workspace %s: %w", provider, ws, err)
+	}
+	s.byName[provider] = e
+	return e, nil
+}
+
+// Link implements sshgate.Linker.
+func (s *serverEngines) Link(ctx context.Context, ws string) (io.ReadWriteCloser, error) {
+	e, err := s.For(ws)
+	if err != nil {
+		return nil, err
+	}
+	return e.Link(ctx, ws)
 }

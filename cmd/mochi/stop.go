@@ -49,6 +49,7 @@ func newStopCmd(ios *IOStreams, down bool) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	c.register(fs)
+	c.loc = &o.Locate
 	registerLocate(fs, &o.Locate, true, false)
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "how long to wait for the container to stop before killing it")
 	if down {

@@ -58,6 +58,7 @@ func newUpCmd(ios *IOStreams) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	c.register(fs)
+	c.loc = &o.Locate
 	c.registerSecrets(fs)
 	registerLocate(fs, &o.Locate, false, true)
 	registerHooks(fs, &o.HookOptions)
