@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mochi-dev/mochi/compose"
 	"github.com/mochi-dev/mochi/internal/testenv"
 	"github.com/mochi-dev/mochi/providers/docker"
 	"github.com/mochi-dev/mochi/workspace"
@@ -46,7 +47,7 @@ func TestMain(m *testing.M) {
 
 type harness struct {
 	t      *testing.T
-	be     *docker.Provider
+	be     workspace.Backend
 	eng    *workspace.Engine
 	folder string
 	out    *bytes.Buffer
@@ -64,6 +65,12 @@ func newHarness(t *testing.T, files map[string]string, withAgent bool) *harness 
 		_, err := be.InspectImage(context.Background(), testImage)
 		return err
 	})
+	return newHarnessOn(t, files, withAgent, be, be.ComposeEngine())
+}
+
+// newHarnessOn is newHarness on any provider (compose may be nil).
+func newHarnessOn(t *testing.T, files map[string]string, withAgent bool, be workspace.Backend, ce compose.Engine) *harness {
+	t.Helper()
 	folder := t.TempDir()
 	for name, content := range files {
 		p := filepath.Join(folder, name)
@@ -75,7 +82,7 @@ func newHarness(t *testing.T, files map[string]string, withAgent bool) *harness 
 		}
 	}
 	out := &bytes.Buffer{}
-	cfg := workspace.Config{Backend: be, Compose: be.ComposeEngine(), Output: out, Logger: slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	cfg := workspace.Config{Backend: be, Compose: ce, Output: out, Logger: slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if withAgent {
 		cfg.AgentPath, cfg.Home = agentBinary, t.TempDir()
 	}
@@ -137,13 +144,16 @@ const lifecycleConfig = `{
 }`
 
 func testLifecycle(t *testing.T, withAgent bool) {
-	h := newHarness(t, map[string]string{".devcontainer/devcontainer.json": lifecycleConfig}, withAgent)
+	testLifecycleOn(t, newHarness(t, map[string]string{".devcontainer/devcontainer.json": lifecycleConfig}, withAgent))
+}
+
+func testLifecycleOn(t *testing.T, h *harness) {
 	res, err := h.up(workspace.UpOptions{})
 	if err != nil {
 		t.Fatalf("up: %v\n%s", err, h.out)
 	}
 	base := filepath.Base(h.folder)
-	if res.Outcome != "success" || res.RemoteUser != "root" || res.RemoteWorkspaceFolder != "/workspaces/"+base || len(res.ContainerID) != 64 {
+	if res.Outcome != "success" || res.RemoteUser != "root" || res.RemoteWorkspaceFolder != "/workspaces/"+base || res.ContainerID == "" {
 		t.Fatalf("up result = %+v", res)
 	}
 	want := "onCreate\nupdateContent\npostCreate\npostStart\npostAttach"
