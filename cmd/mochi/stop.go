@@ -68,13 +68,24 @@ func newListCmd(ios *IOStreams) *cobra.Command {
 		Short: "List dev containers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			eng, _, _, err := c.engine(ios)
+			c.provider = providerDocker
+			eng, log, raw, err := c.engine(ios)
 			if err != nil {
 				return err
 			}
 			entries, err := eng.List(cmd.Context())
 			if err != nil {
 				return err
+			}
+			// LXC workspaces too, where LXC is usable.
+			if home, err := mochiHome(ios); err == nil {
+				if exe, err := os.Executable(); err == nil {
+					if le, err := newEngine(providerLXC, ios, log, raw, exe, home); err == nil {
+						if more, err := le.List(cmd.Context()); err == nil {
+							entries = append(entries, more...)
+						}
+					}
+				}
 			}
 			if asJSON {
 				data, err := json.Marshal(entries)
