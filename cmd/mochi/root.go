@@ -85,6 +85,7 @@ func newRootCmd(ios *IOStreams) *cobra.Command {
 		newPortsCmd(ios),
 		newInitCmd(ios),
 		newGitCredentialCmd(ios),
+		newWorkspaceCmd(ios),
 	)
 	return root
 }
