@@ -168,6 +168,9 @@ type conn struct {
 
 	mu    sync.Mutex
 	peers map[string]*peer
+	// defaults are the user, env and folder of relayed sessions on this connection, set by
+	// the trusted caller with a DefaultsRequestType request (zero: the agent's Options).
+	defaults SessionSpec
 }
 
 func (a *conn) run(chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
@@ -267,6 +270,16 @@ func (a *conn) handleGlobal(r *ssh.Request) {
 		p.mu.Lock()
 		p.info = &ci
 		p.mu.Unlock()
+		r.Reply(true, nil)
+	case DefaultsRequestType:
+		spec, err := parseSessionSpec(r.Payload)
+		if err != nil {
+			r.Reply(false, nil)
+			return
+		}
+		a.mu.Lock()
+		a.defaults = spec
+		a.mu.Unlock()
 		r.Reply(true, nil)
 	case ConnClosedRequestType:
 		var cc ConnClosed

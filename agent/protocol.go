@@ -27,6 +27,11 @@ const (
 	// PortsRequestType asks for the TCP ports listening inside the workspace. The reply
 	// payload is a JSON array of Port.
 	PortsRequestType = "mochi-ports@mochi.dev"
+	// DefaultsRequestType sets the user, environment and folder of the sessions relayed
+	// over this connection (the gateway's link to a workspace agent listening on a socket,
+	// which cannot take them as flags). Its payload is a JSON SessionSpec. Only the
+	// connection's own caller can send it: the gateway refuses mochi requests from clients.
+	DefaultsRequestType = "mochi-defaults@mochi.dev"
 )
 
 // RelayOpen is the extra data of a RelayChannelType channel open.

@@ -37,7 +37,11 @@ type ptyState struct {
 
 func (a *conn) handleSession(p *peer, nc ssh.NewChannel, relayed bool) {
 	var spec SessionSpec
-	if !relayed { // a relayed client must not choose its user
+	if relayed { // a relayed client gets the connection's defaults, never its own choice
+		a.mu.Lock()
+		spec = a.defaults
+		a.mu.Unlock()
+	} else {
 		var err error
 		if spec, err = parseSessionSpec(nc.ExtraData()); err != nil {
 			nc.Reject(ssh.ConnectionFailed, err.Error())

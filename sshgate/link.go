@@ -144,6 +144,12 @@ func (l *link) get() (*agent.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if l.s.cfg.OnLink != nil {
+		if err := l.s.cfg.OnLink(ctx, l.ws, client); err != nil {
+			client.Close()
+			return nil, fmt.Errorf("set up agent link: %w", err)
+		}
+	}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()

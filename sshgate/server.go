@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/mochi-dev/mochi/agent"
 )
 
 // Linker opens a byte stream to the agent of a workspace (for Docker: the stdio of
@@ -51,6 +53,9 @@ type Config struct {
 	// AgentSigner returns the key proving the gateway to a workspace's agent; nil (or a
 	// nil signer) uses no authentication, which only an agent on a private stream accepts.
 	AgentSigner func(workspace string) (ssh.Signer, error)
+	// OnLink, when set, runs on every new agent link before clients use it, e.g. to tell an
+	// agent listening on a socket which user, env and folder relayed sessions get.
+	OnLink func(ctx context.Context, workspace string, c *agent.Client) error
 }
 
 // DefaultAddr is where the gateway listens unless told otherwise.

@@ -2,12 +2,17 @@ package workspace
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"sync"
 
+	"golang.org/x/crypto/ssh"
+
+	"github.com/mochi-dev/mochi/agent"
 	"github.com/mochi-dev/mochi/providers"
 	"github.com/mochi-dev/mochi/sshgate"
 )
@@ -105,11 +110,76 @@ func (e *Engine) Link(ctx context.Context, name string) (io.ReadWriteCloser, err
 	if err != nil {
 		return nil, err
 	}
+	env := append(append([]string(nil), inst.Env...), envList(s.env)...)
+	spec := agent.SessionSpec{User: s.user, Env: env, Dir: s.dir}
+	// The agent already listening on the workspace's socket is the fast path: no engine
+	// round trip, no copy through the engine's stream. OnLink then sends it spec.
+	if sock := inst.Labels[labelAgentSocket]; sock != "" {
+		var d net.Dialer
+		if c, err := d.DialContext(ctx, "unix", sock); err == nil {
+			e.setLinkMode(name, linkMode{socket: true, agentID: inst.Labels[labelAgentID], spec: spec})
+			return c, nil
+		}
+	}
+	e.setLinkMode(name, linkMode{})
 	argv := []string{providers.AgentTarget, "agent", "serve", "--stdio", "--user", s.user, "--dir", s.dir}
-	for _, kv := range envList(s.env) {
+	for _, kv := range env {
 		argv = append(argv, "--env", kv)
 	}
 	return att.Attach(ctx, inst.ID, argv)
+}
+
+// linkMode is how the last link to a workspace was made.
+type linkMode struct {
+	socket  bool
+	agentID string
+	spec    agent.SessionSpec
+}
+
+func (e *Engine) setLinkMode(name string, m linkMode) {
+	e.linkMu.Lock()
+	defer e.linkMu.Unlock()
+	if e.linkModes == nil {
+		e.linkModes = map[string]linkMode{}
+	}
+	e.linkModes[name] = m
+}
+
+func (e *Engine) getLinkMode(name string) linkMode {
+	e.linkMu.Lock()
+	defer e.linkMu.Unlock()
+	return e.linkModes[name]
+}
+
+// LinkSigner proves the gateway to the agent of a link made by Link: the workspace key for
+// its socket, none for a private stdio stream.
+func (e *Engine) LinkSigner(name string) (ssh.Signer, error) {
+	m := e.getLinkMode(name)
+	if !m.socket {
+		return nil, nil
+	}
+	return loadOrCreateKey(e.agentFiles(m.agentID).keyFile)
+}
+
+// LinkReady tells the agent of a socket link which user, env and folder the sessions relayed
+// over it get (a stdio link got them as flags).
+func (e *Engine) LinkReady(ctx context.Context, name string, c *agent.Client) error {
+	m := e.getLinkMode(name)
+	if !m.socket {
+		return nil
+	}
+	payload, err := json.Marshal(m.spec)
+	if err != nil {
+		return err
+	}
+	ok, _, err := c.Conn().SendRequest(agent.DefaultsRequestType, true, payload)
+	if err != nil {
+		return fmt.Errorf("send session defaults: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("the workspace agent refused session defaults (an older agent? run mochi up --remove-existing-container)")
+	}
+	return nil
 }
 
 // linkState is the part of Engine used by Link and the records.
@@ -118,4 +188,5 @@ type linkState struct {
 	records      *Store
 	storeErr     error
 	startStopped bool
+	linkModes    map[string]linkMode
 }

@@ -15,6 +15,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"golang.org/x/crypto/ssh"
+
+	"github.com/mochi-dev/mochi/agent"
 	"github.com/mochi-dev/mochi/sshgate"
 	"github.com/mochi-dev/mochi/workspace"
 )
@@ -84,7 +87,10 @@ func runServer(ctx context.Context, ios *IOStreams, c *common, g gatewayFiles, a
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv, err := sshgate.New(sshgate.Config{DataDir: g.dataDir, Linker: engines, Logger: log, Addr: addr})
+	srv, err := sshgate.New(sshgate.Config{
+		DataDir: g.dataDir, Linker: engines, Logger: log, Addr: addr,
+		AgentSigner: engines.LinkSigner, OnLink: engines.LinkReady,
+	})
 	if err != nil {
 		l.Close()
 		return err
@@ -250,4 +256,22 @@ func (s *serverEngines) Link(ctx context.Context, ws string) (io.ReadWriteCloser
 		return nil, err
 	}
 	return e.Link(ctx, ws)
+}
+
+// LinkSigner implements sshgate's AgentSigner.
+func (s *serverEngines) LinkSigner(ws string) (ssh.Signer, error) {
+	e, err := s.For(ws)
+	if err != nil {
+		return nil, err
+	}
+	return e.LinkSigner(ws)
+}
+
+// LinkReady implements sshgate's OnLink.
+func (s *serverEngines) LinkReady(ctx context.Context, ws string, c *agent.Client) error {
+	e, err := s.For(ws)
+	if err != nil {
+		return err
+	}
+	return e.LinkReady(ctx, ws, c)
 }
