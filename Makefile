@@ -55,6 +55,9 @@ test-reliability: build
 bench: build
 	@bash bench/up.sh
 	@bash bench/exec.sh
+	@bash bench/features.sh
+	@bash bench/compose.sh
+	@bash bench/ssh.sh
 
 demo: build
 	./$(BIN) up --workspace-folder examples/hello
