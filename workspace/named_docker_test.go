@@ -10,8 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"testing"
+		"testing"
 	"time"
 
 	"github.com/mochi-dev/mochi/gitcred"
@@ -21,38 +20,38 @@ import (
 	"github.com/mochi-dev/mochi/workspace"
 )
 
-var (
-	gitImageOnce sync.Once
-	gitImageRef  string
-	gitImageErr  error
-)
-
-// gitTestImage builds (once per test binary) an image with git and the ssh client on top of
-// the test image, labelled mochi.test=1; the returned function removes it.
-func gitTestImage(t *testing.T) string {
+// buildGitTestImage builds an image with git and the ssh client on top of the test image,
+// labelled mochi.test=1 and removed when t ends.
+func buildGitTestImage(t *testing.T) string {
 	t.Helper()
-	gitImageOnce.Do(func() {
-		ref := fmt.Sprintf("mochi-test/git-named:%d", time.Now().UnixNano())
-		df := "FROM " + testImage + "\nRUN apt-get update && apt-get install -y --no-install-recommends git openssh-client && rm -rf /var/lib/apt/lists/*\n"
-		cmd := exec.Command("docker", "build", "-q", "--label", "mochi.test=1", "-t", ref, "-")
-		cmd.Stdin = strings.NewReader(df)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			gitImageErr = fmt.Errorf("build git image: %v\n%s", err, out)
-			return
-		}
-		gitImageRef = ref
-	})
-	if gitImageErr != nil {
-		t.Fatal(gitImageErr)
+	ref := fmt.Sprintf("mochi-test/git-named:%d", time.Now().UnixNano())
+	df := "FROM " + testImage + "\nRUN apt-get update && apt-get install -y --no-install-recommends git openssh-client openssh-server && rm -rf /var/lib/apt/lists/*\n"
+	cmd := exec.Command("docker", "build", "-q", "--label", "mochi.test=1", "-t", ref, "-")
+	cmd.Stdin = strings.NewReader(df)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build git image: %v\n%s", err, out)
 	}
-	return gitImageRef
+	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", ref).Run() })
+	return ref
 }
 
-// removeGitTestImage removes the git image after the tests that use it.
-func removeGitTestImage() {
-	if gitImageRef != "" {
-		_ = exec.Command("docker", "rmi", "-f", gitImageRef).Run()
+// TestNamedDocker runs the worktree workspace tests on Docker with one git image.
+func TestNamedDocker(t *testing.T) {
+	be, err := docker.New(docker.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	testenv.RequireEngine(t, "docker", func() error {
+		if _, err := exec.LookPath("git"); err != nil {
+			return err
+		}
+		_, err := be.InspectImage(context.Background(), testImage)
+		return err
+	})
+	img := buildGitTestImage(t)
+	t.Run("Worktrees", func(t *testing.T) { testNamedWorktrees(t, img) })
+	t.Run("GitCredentials", func(t *testing.T) { testNamedGitCredentials(t, img) })
+	t.Run("Dotfiles", func(t *testing.T) { testDotfiles(t, img) })
 }
 
 // namedEnv is an engine with a MOCHI_HOME, a host git with its own HOME, and a repository
@@ -67,20 +66,12 @@ type namedEnv struct {
 	out  *bytes.Buffer
 }
 
-func newNamedEnv(t *testing.T, config string) *namedEnv {
+func newNamedEnv(t *testing.T, img, config string) *namedEnv {
 	t.Helper()
 	be, err := docker.New(docker.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	testenv.RequireEngine(t, "docker", func() error {
-		if _, err := exec.LookPath("git"); err != nil {
-			return err
-		}
-		_, err := be.InspectImage(context.Background(), testImage)
-		return err
-	})
-	img := gitTestImage(t)
 	hostHome := t.TempDir()
 	gitcfg := "[user]\n\tname = Host Person\n\temail = host@example.com\n[init]\n\tdefaultBranch = main\n"
 	if err := os.WriteFile(filepath.Join(hostHome, ".gitconfig"), []byte(gitcfg), 0o600); err != nil {
@@ -114,9 +105,9 @@ func newNamedEnv(t *testing.T, config string) *namedEnv {
 		}
 		eng.Close()
 		ctx := context.Background()
-		insts, _ := be.List(ctx, map[string]string{"dev.mochi.worktree.repo": ""})
+		insts, _ := be.List(ctx, map[string]string{"mochi.test": "1"})
 		for _, in := range insts {
-			if strings.HasPrefix(in.Labels["devcontainer.local_folder"], home) {
+			if f := in.Labels["devcontainer.local_folder"]; strings.HasPrefix(f, home) || f == repo {
 				_ = be.Remove(ctx, in.ID, true)
 			}
 		}
@@ -130,6 +121,7 @@ func (n *namedEnv) create(name string, o workspace.CreateOptions) *workspace.UpR
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	o.Name, o.Repo = name, n.repo
+	o.Up.ExtraLabels = map[string]string{"mochi.test": "1"}
 	o.Git = workspace.GitOptions{Host: n.git, Credentials: true, Config: true}
 	_, res, err := n.eng.CreateNamed(ctx, o)
 	if err != nil {
@@ -152,13 +144,12 @@ func (n *namedEnv) exec(name, script string) (string, int) {
 	return out.String(), code
 }
 
-// TestNamedWorktreesDocker: two worktree workspaces of one repository run at once in
+// testNamedWorktrees: two worktree workspaces of one repository run at once in
 // separate containers; git works inside with the host's identity, a commit made inside
 // shows in the host's git log; rm refuses a dirty worktree and removes everything with
 // --force.
-func TestNamedWorktreesDocker(t *testing.T) {
-	defer removeGitTestImage()
-	n := newNamedEnv(t, `{"image": "IMAGE"}`)
+func testNamedWorktrees(t *testing.T, img string) {
+	n := newNamedEnv(t, img, `{"image": "IMAGE"}`)
 	ctx := context.Background()
 	a := n.create("alpha", workspace.CreateOptions{NewBranch: "alpha"})
 	b := n.create("beta", workspace.CreateOptions{NewBranch: "beta"})
@@ -241,5 +232,152 @@ func TestNamedWorktreesDocker(t *testing.T) {
 	}
 	if log, _ := n.git.Run(ctx, n.repo, "log", "--format=%s", "-1", "alpha"); log != "made inside alpha\n" {
 		t.Errorf("branch alpha after rm: %q", log)
+	}
+}
+
+// testNamedGitCredentials: git inside asks the host's git for credentials through
+// ServeGitCredentials on the workspace's run folder; the opt-outs leave git alone.
+func testNamedGitCredentials(t *testing.T, img string) {
+	n := newNamedEnv(t, img, `{"image": "IMAGE"}`)
+	ctx := context.Background()
+	store := filepath.Join(t.TempDir(), "creds")
+	if err := os.WriteFile(store, []byte("https://dora:t0ken@git.example.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.git.Run(ctx, n.repo, "config", "--global", "credential.helper", "store --file "+store); err != nil {
+		t.Fatal(err)
+	}
+	res := n.create("cred", workspace.CreateOptions{NewBranch: "cred"})
+	inst, err := n.be.Inspect(ctx, res.ContainerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runDir := filepath.Dir(inst.Labels["dev.mochi.agent.socket"])
+	if !strings.HasPrefix(runDir, filepath.Join(n.home, "run")) {
+		t.Fatalf("run folder %q not under MOCHI_HOME", runDir)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- (gitcred.Server{Git: n.git}).Serve(sctx, filepath.Join(runDir, gitcred.SocketName)) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		if _, err := os.Stat(filepath.Join(runDir, gitcred.SocketName)); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	out, code := n.exec("cred", `printf 'protocol=https\nhost=git.example.com\n\n' | git credential fill`)
+	if code != 0 || !strings.Contains(out, "username=dora\n") || !strings.Contains(out, "password=t0ken\n") {
+		t.Errorf("git credential fill inside = %q (exit %d), want the host's credential", out, code)
+	}
+	// git approve from inside reaches the host's store.
+	if _, code := n.exec("cred", `printf 'protocol=https\nhost=new.example.com\nusername=eve\npassword=pw2\n\n' | git credential approve`); code != 0 {
+		t.Errorf("git credential approve inside exited %d", code)
+	}
+	if data, _ := os.ReadFile(store); !strings.Contains(string(data), "https://eve:pw2@new.example.com") {
+		t.Errorf("host store after approve inside: %q", data)
+	}
+
+	ctx2, cancel2 := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel2()
+	_, _, err = n.eng.CreateNamed(ctx2, workspace.CreateOptions{Name: "plain", Repo: n.repo, NewBranch: "plain", Git: workspace.GitOptions{Host: n.git},
+		Up: workspace.UpOptions{ExtraLabels: map[string]string{"mochi.test": "1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := n.exec("plain", `git config --system credential.helper; git config --global user.name; echo end`); out != "end\n" {
+		t.Errorf("with --no-git-credentials --no-git-config git has %q", out)
+	}
+	// The status of a workspace folder owned by another user still works (safe.directory).
+	if out, code := n.exec("plain", `git status --porcelain && echo ok`); code != 0 || out != "ok\n" {
+		t.Errorf("git status in plain = %q (exit %d)", out, code)
+	}
+	for _, name := range []string{"cred", "plain"} {
+		if err := n.eng.RemoveNamed(ctx, name, true, n.git); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// testDotfiles: a dotfiles repository (a local bare repository by file URL) is installed
+// once per container; a failing install script is reported, and up still succeeds.
+func testDotfiles(t *testing.T, img string) {
+	n := newNamedEnv(t, img, `{"image": "IMAGE"}`)
+	ctx := context.Background()
+	bare := func(name, script string) string {
+		src := filepath.Join(t.TempDir(), name)
+		if err := os.MkdirAll(src, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, "install.sh"), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"commit", "-q", "-m", "dots"}} {
+			if _, err := n.git.Run(ctx, src, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dst := src + ".git"
+		if _, err := n.git.Run(ctx, "", "clone", "-q", "--bare", src, dst); err != nil {
+			t.Fatal(err)
+		}
+		return dst
+	}
+	good := bare("good", "#!/bin/sh\necho \"ran in $PWD\" >> \"$HOME/dotfiles-ran\"\n")
+	bad := bare("bad", "#!/bin/sh\necho installing; exit 7\n")
+	up := func(repo string, remove bool) *workspace.UpResult {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+		defer cancel()
+		res, err := n.eng.Up(ctx, workspace.UpOptions{
+			Locate:         workspace.Locate{WorkspaceFolder: n.repo, MountWorkspaceGitRoot: true},
+			HookOptions:    workspace.HookOptions{Dotfiles: workspace.Dotfiles{Repository: "file://" + repo}},
+			Mounts:         []string{"type=bind,source=" + repo + ",target=" + repo},
+			RemoveExisting: remove,
+			ExtraLabels:    map[string]string{"mochi.test": "1"},
+		})
+		if err != nil {
+			t.Fatalf("up with dotfiles %s: %v", repo, err)
+		}
+		return res
+	}
+	exec := func(script string) string {
+		var out bytes.Buffer
+		if _, err := n.eng.Exec(ctx, workspace.ExecOptions{Locate: workspace.Locate{WorkspaceFolder: n.repo, MountWorkspaceGitRoot: true},
+			Args: []string{"/bin/sh", "-c", script}, Stdout: &out, Stderr: &out}); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	first := up(good, false)
+	t.Cleanup(func() { _, _ = n.eng.Stop(context.Background(), workspace.StopOptions{Locate: workspace.Locate{WorkspaceFolder: n.repo}, Remove: true}) })
+	if got := exec(`cat "$HOME/dotfiles-ran"`); got != "ran in /root/dotfiles\n" {
+		t.Fatalf("after the first up the install script left %q", got)
+	}
+	if again := up(good, false); again.ContainerID != first.ContainerID {
+		t.Fatalf("second up made a new container")
+	}
+	if got := exec(`cat "$HOME/dotfiles-ran"`); got != "ran in /root/dotfiles\n" {
+		t.Errorf("after a second up of the same container: %q, want the script run once", got)
+	}
+	if fresh := up(good, true); fresh.ContainerID == first.ContainerID {
+		t.Fatal("--remove-existing-container kept the container")
+	}
+	if got := exec(`cat "$HOME/dotfiles-ran"`); got != "ran in /root/dotfiles\n" {
+		t.Errorf("a new container: %q, want the script run once in it", got)
+	}
+
+	n.out.Reset()
+	up(bad, true)
+	if !strings.Contains(n.out.String(), "Installing dotfiles failed") || !strings.Contains(n.out.String(), "exit=7") {
+		t.Errorf("a failing install script was not reported:\n%s", n.out)
+	}
+	if got := exec(`test -e "$HOME/dotfiles-ran" && echo ran || echo none`); got != "none\n" {
+		t.Errorf("the failing repository's container has %q", got)
 	}
 }
