@@ -10,7 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-		"testing"
+	"testing"
 	"time"
 
 	"github.com/mochi-dev/mochi/gitcred"
@@ -355,7 +355,9 @@ func testDotfiles(t *testing.T, img string) {
 		return out.String()
 	}
 	first := up(good, false)
-	t.Cleanup(func() { _, _ = n.eng.Stop(context.Background(), workspace.StopOptions{Locate: workspace.Locate{WorkspaceFolder: n.repo}, Remove: true}) })
+	t.Cleanup(func() {
+		_, _ = n.eng.Stop(context.Background(), workspace.StopOptions{Locate: workspace.Locate{WorkspaceFolder: n.repo}, Remove: true})
+	})
 	if got := exec(`cat "$HOME/dotfiles-ran"`); got != "ran in /root/dotfiles\n" {
 		t.Fatalf("after the first up the install script left %q", got)
 	}
