@@ -91,6 +91,18 @@ func loginEnv(acct Account) *envList {
 	return e
 }
 
+// plainEnv is what `docker exec` starts a process with before the container's env: a default
+// PATH, HOSTNAME and the user's HOME.
+func plainEnv(acct Account) *envList {
+	e := &envList{}
+	e.Set("PATH", rootPath)
+	if h, err := os.Hostname(); err == nil {
+		e.Set("HOSTNAME", h)
+	}
+	e.Set("HOME", acct.Home)
+	return e
+}
+
 var defaultAcceptEnv = []string{"LANG", "LANGUAGE", "LC_*", "TERM", "COLORTERM", "TZ", "GIT_PROTOCOL", "MOCHI_*"}
 
 // acceptEnv says whether an env request for name is honoured. LD_*, PATH and the like
@@ -119,3 +131,6 @@ func workDir(dir, home string) string {
 	}
 	return "/"
 }
+
+// Get returns the value of k ("" if unset).
+func (e *envList) Get(k string) string { return e.vals[k] }

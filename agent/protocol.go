@@ -70,10 +70,17 @@ type SessionSpec struct {
 	User string   `json:"user,omitempty"`
 	Env  []string `json:"env,omitempty"`
 	Dir  string   `json:"dir,omitempty"`
+	// Plain gives the session the environment `docker exec` would (PATH, HOSTNAME, HOME and
+	// Env) instead of an sshd login environment: for mochi's own execs (hooks, mochi exec),
+	// which must see what they see through the engine.
+	Plain bool `json:"plain,omitempty"`
+	// Argv, with Plain, runs an exec request's program directly (no shell), looked up in the
+	// session's PATH, as `docker exec` does; the exec request's command string is ignored.
+	Argv []string `json:"argv,omitempty"`
 }
 
 func (s SessionSpec) marshal() []byte {
-	if s.User == "" && len(s.Env) == 0 && s.Dir == "" {
+	if s.User == "" && len(s.Env) == 0 && s.Dir == "" && !s.Plain {
 		return nil
 	}
 	b, _ := json.Marshal(s) // a struct of strings always encodes

@@ -1,11 +1,13 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -209,16 +211,25 @@ func (s *session) command(kind, command string) (*exec.Cmd, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run as %s: %w", acct.Name, err)
 	}
-	env := loginEnv(acct)
-	env.SetAll(s.p.sshEnv())
-	env.SetAll(s.a.opts.Env)
-	env.SetAll(s.spec.Env)
-	env.SetAll(s.env.List())
-	if s.pty != nil && kind != "sftp" {
-		if s.pty.term != "" {
+	var env *envList
+	if s.spec.Plain {
+		env = plainEnv(acct)
+		env.SetAll(s.spec.Env)
+		if s.pty != nil && s.pty.term != "" {
 			env.Set("TERM", s.pty.term)
 		}
-		env.Set("SSH_TTY", s.pty.tty.Name())
+	} else {
+		env = loginEnv(acct)
+		env.SetAll(s.p.sshEnv())
+		env.SetAll(s.a.opts.Env)
+		env.SetAll(s.spec.Env)
+		env.SetAll(s.env.List())
+		if s.pty != nil && kind != "sftp" {
+			if s.pty.term != "" {
+				env.Set("TERM", s.pty.term)
+			}
+			env.Set("SSH_TTY", s.pty.tty.Name())
+		}
 	}
 	if s.agentSock != "" {
 		env.Set("SSH_AUTH_SOCK", s.agentSock)
@@ -232,6 +243,13 @@ func (s *session) command(kind, command string) (*exec.Cmd, error) {
 	case "exec":
 		cmd.Path, cmd.Args = acct.Shell, []string{base, "-c", command}
 		cmd.Dir = workDir(firstNonEmpty(s.spec.Dir, s.a.opts.Dir), acct.Home)
+		if s.spec.Plain && len(s.spec.Argv) > 0 {
+			path, err := lookPathIn(s.spec.Argv[0], env.Get("PATH"))
+			if err != nil {
+				return nil, &notFoundError{err}
+			}
+			cmd.Path, cmd.Args = path, s.spec.Argv
+		}
 	case "sftp":
 		cmd.Path, cmd.Args = "/proc/self/exe", []string{"mochi-sftp-server"}
 		cmd.Dir = workDir(acct.Home, "")
@@ -354,7 +372,38 @@ func (s *session) exit(cmd *exec.Cmd, waitErr error) {
 func (s *session) fail(err error) {
 	s.a.log.Info("session start", "err", err)
 	fmt.Fprintf(s.ch.Stderr(), "mochi agent: %v\n", err)
-	s.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{Status: 1}))
+	status := uint32(1)
+	var nf *notFoundError
+	if errors.As(err, &nf) {
+		status = 126 // as docker exec reports a program it cannot start
+	}
+	s.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{Status: status}))
 	s.ch.CloseWrite()
 	s.ch.Close()
+}
+
+// notFoundError is a plain exec whose program does not exist.
+type notFoundError struct{ err error }
+
+func (e *notFoundError) Error() string { return e.err.Error() }
+func (e *notFoundError) Unwrap() error { return e.err }
+
+// lookPathIn finds name in the colon-separated dirs, as exec.LookPath does with $PATH.
+func lookPathIn(name, dirs string) (string, error) {
+	if strings.Contains(name, "/") {
+		if fi, err := os.Stat(name); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return name, nil
+		}
+		return "", fmt.Errorf("exec: %q: no such executable", name)
+	}
+	for _, d := range filepath.SplitList(dirs) {
+		if d == "" {
+			d = "."
+		}
+		p := filepath.Join(d, name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", name)
 }

@@ -36,11 +36,12 @@ func shellQuote(argv []string) string {
 	return strings.Join(q, " ")
 }
 
-// Exec implements providers.Execer over the agent. The agent runs the command line with the
-// user's shell, so argv is quoted; callers only use this path for POSIX shells.
+// Exec implements providers.Execer over the agent with `docker exec` semantics: argv runs
+// directly (no shell) with the container's env. The quoted command line is only used by an
+// older agent that does not know SessionSpec.Argv.
 func (a *agentExecer) Exec(ctx context.Context, _ string, spec providers.ExecSpec) (int, error) {
 	env := append(append([]string(nil), a.baseEnv...), spec.Env...)
-	extra, _ := json.Marshal(agent.SessionSpec{User: spec.User, Env: env, Dir: spec.WorkDir})
+	extra, _ := json.Marshal(agent.SessionSpec{User: spec.User, Env: env, Dir: spec.WorkDir, Plain: true, Argv: spec.Cmd})
 	ch, reqs, err := a.client.Conn().OpenChannel("session", extra)
 	if err != nil {
 		return -1, fmt.Errorf("open agent session: %w", err)

@@ -91,7 +91,10 @@ func (e *Engine) createSpec(r *resolved, o UpOptions, img *preparedImage, runIma
 		labels[k] = v
 	}
 	if !img.labelled {
-		labels[labelMetadata] = devcontainer.EncodeMetadataLabel(entries)
+		// Like the reference, no label when there is nothing to record.
+		if l := devcontainer.EncodeMetadataLabel(entries); l != "[]" && l != "" {
+			labels[labelMetadata] = l
+		}
 	}
 	spec := providers.CreateSpec{
 		Image:       runImage,

@@ -302,8 +302,14 @@ func (e *Engine) upNamed(ctx context.Context, n *Named, up UpOptions, g GitOptio
 	if err != nil {
 		return res, err
 	}
+	loc := Locate{WorkspaceFolder: n.Worktree, MountWorkspaceGitRoot: true, ContainerID: res.ContainerID}
+	if n.SSHAuthSock != "" {
+		if err := e.setAgentProfile(ctx, loc, up.HookOptions); err != nil {
+			e.log.Warn("workspace is up but its sessions may not find the ssh-agent: "+err.Error(), "workspace", n.Name)
+		}
+	}
 	g.SafeDirs = append(g.SafeDirs, res.RemoteWorkspaceFolder, n.CommonDir)
-	if err := e.SetUpGit(ctx, Locate{WorkspaceFolder: n.Worktree, MountWorkspaceGitRoot: true, ContainerID: res.ContainerID}, up.HookOptions, g); err != nil {
+	if err := e.SetUpGit(ctx, loc, up.HookOptions, g); err != nil {
 		e.log.Warn("workspace is up but git is not set up in it: "+err.Error(), "workspace", n.Name)
 	}
 	return res, nil
@@ -410,6 +416,50 @@ type GitOptions struct {
 	SafeDirs []string
 }
 
+// runScript runs a shell script with args in the session's container as user, with the
+// session's environment (HOME set for a non-root user); it returns the exit code and the
+// trimmed output.
+func (e *Engine) runScript(ctx context.Context, inst *providers.Instance, s *session, user, script string, args ...string) (int, string, error) {
+	var out strings.Builder
+	env := envList(s.env)
+	if user != "root" {
+		env = append(env, "HOME="+s.home)
+	}
+	code, err := e.execer(ctx, inst, s.shell).Exec(ctx, inst.ID, providers.ExecSpec{
+		Cmd: append([]string{"/bin/sh", "-c", script, "mochi"}, args...), User: user, Env: env, WorkDir: "/",
+		Stdout: &out, Stderr: &out,
+	})
+	return code, strings.TrimSpace(out.String()), err
+}
+
+// agentProfile makes login shells (and so the user env probe of every later session) use
+// the bind-mounted host ssh-agent when the session has no agent of its own.
+const agentProfile = `mkdir -p /etc/profile.d && cat > /etc/profile.d/mochi-ssh-agent.sh <<'EOF'
+# Written by mochi (workspace create --forward-ssh-agent): the host's ssh-agent.
+if [ -z "$SSH_AUTH_SOCK" ] && [ -S ` + agentSockTarget + ` ]; then export SSH_AUTH_SOCK=` + agentSockTarget + `; fi
+EOF
+`
+
+// setAgentProfile installs agentProfile in the running workspace at loc.
+func (e *Engine) setAgentProfile(ctx context.Context, loc Locate, ho HookOptions) error {
+	r, inst, err := e.locateContainer(ctx, loc)
+	if err != nil {
+		return err
+	}
+	s, err := e.newSession(ctx, r, inst, ho, false)
+	if err != nil {
+		return err
+	}
+	code, out, err := e.runScript(ctx, inst, s, "root", agentProfile)
+	if err == nil && code != 0 {
+		err = fmt.Errorf("exit %d: %s", code, out)
+	}
+	if err != nil {
+		return fmt.Errorf("set SSH_AUTH_SOCK for sessions: %w", err)
+	}
+	return nil
+}
+
 // gitSystemScript sets the system git configuration; $1 is the credential helper ("" for
 // none), the other arguments safe directories. Exit 3: no git in the workspace.
 const gitSystemScript = `command -v git >/dev/null 2>&1 || exit 3
@@ -446,22 +496,14 @@ func (e *Engine) SetUpGit(ctx context.Context, loc Locate, ho HookOptions, g Git
 		return err
 	}
 	run := func(user, script string, args ...string) error {
-		var out strings.Builder
-		env := append(envList(s.env), "HOME="+s.home)
-		if user == "root" {
-			env = envList(s.env)
-		}
-		code, err := e.execer(ctx, inst, s.shell).Exec(ctx, inst.ID, providers.ExecSpec{
-			Cmd: append([]string{"/bin/sh", "-c", script, "mochi-git"}, args...), User: user, Env: env, WorkDir: "/",
-			Stdout: &out, Stderr: &out,
-		})
+		code, out, err := e.runScript(ctx, inst, s, user, script, args...)
 		switch {
 		case err != nil:
 			return fmt.Errorf("set up git: %w", err)
 		case code == 3:
 			return errNoGit
 		case code != 0:
-			return fmt.Errorf("set up git: exit %d: %s", code, strings.TrimSpace(out.String()))
+			return fmt.Errorf("set up git: exit %d: %s", code, out)
 		}
 		return nil
 	}
