@@ -52,7 +52,7 @@ func (a *agentExecer) Exec(ctx context.Context, _ string, spec providers.ExecSpe
 			Term             string
 			Cols, Rows, W, H uint32
 			Modes            string
-		}{Term: "xterm-256color", Cols: 200, Rows: 50, Modes: "\x00"}
+		}{Term: "xterm", Cols: 200, Rows: 50, Modes: "\x00"}
 		if ok, err := ch.SendRequest("pty-req", true, ssh.Marshal(req)); err != nil || !ok {
 			return -1, fmt.Errorf("agent refused a terminal: %v", err)
 		}
