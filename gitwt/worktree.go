@@ -18,6 +18,9 @@ type AddOptions struct {
 	NewBranch string
 	// Base is the commit NewBranch starts from (default HEAD).
 	Base string
+	// LockReason, when set, locks the worktree with this reason: git then never prunes it,
+	// not even from a place (a container) where its folder is not at the recorded path.
+	LockReason string
 }
 
 // AddWorktree adds a worktree of the repository at repoDir in path (which must not exist),
@@ -36,6 +39,9 @@ func (g Git) AddWorktree(ctx context.Context, repoDir, path string, o AddOptions
 	}
 	branch := o.Branch
 	args := []string{"worktree", "add"}
+	if o.LockReason != "" {
+		args = append(args, "--lock", "--reason", o.LockReason)
+	}
 	if o.NewBranch != "" {
 		branch = o.NewBranch
 		ok, err := g.BranchExists(ctx, repoDir, branch)
@@ -99,6 +105,8 @@ func (g Git) RemoveWorktree(ctx context.Context, repoDir, path string, force boo
 			return fmt.Errorf("%s: %w (%d changed files; commit them or use --force)", path, ErrDirty, len(lines))
 		}
 	}
+	// A worktree mochi locked is unlocked first; a lock error means it was not locked.
+	_, _ = g.Run(ctx, repoDir, "worktree", "unlock", "--", path)
 	args := []string{"worktree", "remove"}
 	if force {
 		// Twice: also remove a locked worktree.

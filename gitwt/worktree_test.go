@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -62,9 +63,12 @@ func TestAddAndRemoveWorktree(t *testing.T) {
 		t.Fatalf("a refused add left %s behind", wt)
 	}
 
-	b, err := g.AddWorktree(ctx, dir, wt, AddOptions{Branch: "feature"})
+	b, err := g.AddWorktree(ctx, dir, wt, AddOptions{Branch: "feature", LockReason: "mochi workspace one"})
 	if err != nil || b != "feature" {
 		t.Fatalf("AddWorktree = %q, %v", b, err)
+	}
+	if out, _ := g.Run(ctx, dir, "worktree", "list", "--porcelain"); !strings.Contains(out, "locked mochi workspace one") {
+		t.Errorf("worktree not locked:\n%s", out)
 	}
 	if cur, _ := g.CurrentBranch(ctx, wt); cur != "feature" {
 		t.Errorf("worktree branch = %q, want feature", cur)
@@ -93,6 +97,13 @@ func TestAddAndRemoveWorktree(t *testing.T) {
 		t.Fatalf("Worktrees = %v, %v", list, err)
 	}
 
+	wt3 := filepath.Join(t.TempDir(), "three")
+	if _, err := g.AddWorktree(ctx, dir, wt3, AddOptions{NewBranch: "third", LockReason: "locked"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.RemoveWorktree(ctx, dir, wt3, false); err != nil {
+		t.Errorf("remove of a clean locked worktree: %v", err)
+	}
 	if err := os.WriteFile(filepath.Join(wt, "new.txt"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -237,7 +237,8 @@ func (e *Engine) CreateNamed(ctx context.Context, o CreateOptions) (_ *Named, _ 
 		}
 		_ = ns.Delete(o.Name)
 	}()
-	if _, err = git.AddWorktree(ctx, main, path, gitwt.AddOptions{Branch: o.Branch, NewBranch: o.NewBranch}); err != nil {
+	if _, err = git.AddWorktree(ctx, main, path, gitwt.AddOptions{Branch: o.Branch, NewBranch: o.NewBranch,
+		LockReason: "mochi workspace " + o.Name + " (its container sees the folder at another path)"}); err != nil {
 		return nil, nil, err
 	}
 	added = true

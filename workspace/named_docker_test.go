@@ -171,6 +171,14 @@ func testNamedWorktrees(t *testing.T, img string) {
 	if log, err := n.git.Run(ctx, n.repo, "log", "--format=%s", "-1", "alpha"); err != nil || log != "made inside alpha\n" {
 		t.Errorf("host git log alpha = %q, %v; want the commit made inside", log, err)
 	}
+	// Inside a container the worktree folders are elsewhere: the locks keep a prune there
+	// from dropping the host's worktrees.
+	if out, code := n.exec("alpha", `git worktree prune && git status --porcelain | wc -l`); code != 0 || out != "0\n" {
+		t.Errorf("git worktree prune inside alpha: %q (exit %d)", out, code)
+	}
+	if wts, _ := n.git.Worktrees(ctx, n.repo); len(wts) != 3 {
+		t.Errorf("host worktrees after a prune inside: %v", wts)
+	}
 	if out, _ := n.exec("beta", `git rev-parse --abbrev-ref HEAD; git log --format=%s`); out != "beta\ninitial\n" {
 		t.Errorf("beta sees %q, want its own branch without alpha's commit", out)
 	}

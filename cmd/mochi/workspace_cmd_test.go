@@ -179,3 +179,51 @@ GIT_SSH_COMMAND="ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
 func quoteSh(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// TestWorkspaceCmdBadInput: flag mistakes are refused before anything is made.
+func TestWorkspaceCmdBadInput(t *testing.T) {
+	mochiHome := filepath.Join(t.TempDir(), "m")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"workspace", "create", "x", "--branch", "a", "--new-branch", "b"}, "give --branch or --new-branch, not both"},
+		{[]string{"workspace", "create", "x", "--forward-ssh-agent"}, "--forward-ssh-agent: SSH_AUTH_SOCK is not set"},
+		{[]string{"workspace", "create"}, "accepts 1 arg"},
+		{[]string{"workspace", "rm", "nothing-here"}, "nothing-here"},
+	} {
+		var out, errb bytes.Buffer
+		ios := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errb, LookupEnv: func(k string) (string, bool) {
+			if k == "MOCHI_HOME" {
+				return mochiHome, true
+			}
+			return "", false
+		}}
+		if code := Main(tc.args, ios); code == 0 || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("mochi %v: exit %d, stderr %q; want an error with %q", tc.args, code, errb.String(), tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(mochiHome, "worktrees")); !os.IsNotExist(err) {
+		t.Errorf("a refused create made the worktrees folder")
+	}
+}
+
+func TestForwardedPorts(t *testing.T) {
+	home := t.TempDir()
+	if got := forwardedPorts(home, "none"); got != nil {
+		t.Errorf("no ports file: %v", got)
+	}
+	if err := os.MkdirAll(filepath.Join(home, "ports"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	state := `{"workspace":"w","forwards":[{"host":"localhost","port":3000,"origin":"forwardPorts","localAddr":"127.0.0.1:3000"},
+		{"host":"localhost","port":8080,"origin":"detected","localAddr":"127.0.0.1:40123"},
+		{"host":"localhost","port":22,"origin":"forwardPorts","error":"taken"}]}`
+	if err := os.WriteFile(filepath.Join(home, "ports", "w.json"), []byte(state), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := forwardedPorts(home, "w")
+	if strings.Join(got, " ") != "3000->127.0.0.1:3000 8080->127.0.0.1:40123" {
+		t.Errorf("forwardedPorts = %v", got)
+	}
+}
