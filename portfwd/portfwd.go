@@ -96,10 +96,14 @@ func (s *Set) Sync(ctx context.Context, d Dialer, want []Spec) []Forward {
 		keep[k] = true
 		if a, ok := s.forward[k]; ok {
 			a.f.Label, a.f.Origin = w.Label, w.Origin
-			if a.l != nil || a.f.Spec == w {
+			sameLocal := a.f.LocalPort == w.LocalPort && a.f.RequireLocalPort == w.RequireLocalPort
+			if sameLocal && (a.l != nil || a.f.Spec == w) {
 				continue
 			}
-			delete(s.forward, k) // retry a failed forward whose spec changed
+			// The wanted local port changed (a forward by hand over an automatic one), or a
+			// failed forward's spec changed: open it again.
+			a.close()
+			delete(s.forward, k)
 		}
 		s.forward[k] = s.open(w)
 	}

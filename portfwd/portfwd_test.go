@@ -122,3 +122,15 @@ func TestNoListenerInside(t *testing.T) {
 		t.Errorf("a refused dial inside must close the client's connection, got %q", got)
 	}
 }
+
+func TestLocalPortChangeReopens(t *testing.T) {
+	remote := echoServer(t)
+	s := NewSet(nil, nil)
+	defer s.Close()
+	s.Sync(context.Background(), hostDialer{}, []Spec{{Host: "localhost", Port: remote, Origin: OriginAuto, LocalPort: freePort(t)}})
+	want := freePort(t)
+	fs := s.Sync(context.Background(), hostDialer{}, []Spec{{Host: "localhost", Port: remote, LocalPort: want, Origin: OriginManual}})
+	if len(fs) != 1 || fs[0].LocalAddr != "127.0.0.1:"+strconv.Itoa(want) || fs[0].Origin != OriginManual {
+		t.Fatalf("a forward by hand over an automatic one: %+v, want local port %d", fs, want)
+	}
+}
