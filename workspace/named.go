@@ -263,6 +263,16 @@ func (e *Engine) UpNamed(ctx context.Context, name string, up UpOptions, g GitOp
 		return nil, err
 	}
 	n, err := ns.Get(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A workspace made by a plain up: up its folder again under its name.
+		rec, recErr := e.namedRecord(name)
+		if recErr != nil {
+			return nil, fmt.Errorf("no workspace named %s", name)
+		}
+		up.Name = name
+		up.Locate = Locate{WorkspaceFolder: rec.Folder, ConfigFile: rec.ConfigFile, MountWorkspaceGitRoot: true}
+		return e.Up(ctx, up)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -356,13 +366,26 @@ func (e *Engine) namedLocate(name string) (Locate, error) {
 }
 
 // RemoveNamed removes a worktree workspace: its container, its worktree (refused when the
-// worktree has uncommitted changes, unless force) and its records. The branch stays.
+// worktree has uncommitted changes, unless force) and its records. The branch stays. A
+// workspace made by a plain up loses only its container and record; its folder stays.
 func (e *Engine) RemoveNamed(ctx context.Context, name string, force bool, git gitwt.Git) error {
 	ns, err := e.Named()
 	if err != nil {
 		return err
 	}
 	n, err := ns.Get(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, recErr := e.namedRecord(name); recErr != nil {
+			return fmt.Errorf("no workspace named %s", name)
+		}
+		if _, err := e.StopNamed(ctx, name, true); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("remove the container of %s: %w", name, err)
+		}
+		if st, err := e.store(); err == nil {
+			_ = st.Delete(name)
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}

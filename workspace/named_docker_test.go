@@ -52,6 +52,41 @@ func TestNamedDocker(t *testing.T) {
 	t.Run("Worktrees", func(t *testing.T) { testNamedWorktrees(t, img) })
 	t.Run("GitCredentials", func(t *testing.T) { testNamedGitCredentials(t, img) })
 	t.Run("Dotfiles", func(t *testing.T) { testDotfiles(t, img) })
+	t.Run("PlainUp", func(t *testing.T) { testNamedPlainUp(t, img) })
+}
+
+// testNamedPlainUp: the workspace commands also drive a workspace made by a plain up (no
+// worktree): list shows it with its branch, up finds it again, rm removes the container
+// and keeps the folder.
+func testNamedPlainUp(t *testing.T, img string) {
+	n := newNamedEnv(t, img, `{"image": "IMAGE"}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := n.eng.Up(ctx, workspace.UpOptions{Locate: workspace.Locate{WorkspaceFolder: n.repo, MountWorkspaceGitRoot: true},
+		ExtraLabels: map[string]string{"mochi.test": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := n.eng.ListNamed(ctx, n.git)
+	if err != nil || len(list) != 1 || list[0].Name != res.Workspace || list[0].Worktree || list[0].State != "running" || list[0].Branch != "master" && list[0].Branch != "main" {
+		t.Fatalf("ListNamed = %+v, %v", list, err)
+	}
+	again, err := n.eng.UpNamed(ctx, res.Workspace, workspace.UpOptions{}, workspace.GitOptions{})
+	if err != nil || again.ContainerID != res.ContainerID {
+		t.Fatalf("UpNamed = %+v, %v; want the same container", again, err)
+	}
+	if err := n.eng.RemoveNamed(ctx, res.Workspace, false, n.git); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.be.Inspect(ctx, res.ContainerID); err == nil {
+		t.Error("rm left the container")
+	}
+	if _, err := os.Stat(filepath.Join(n.repo, ".devcontainer")); err != nil {
+		t.Errorf("rm of a plain workspace touched its folder: %v", err)
+	}
+	if err := n.eng.RemoveNamed(ctx, "no-such", false, n.git); err == nil || err.Error() != "no workspace named no-such" {
+		t.Errorf("rm of an unknown name = %v", err)
+	}
 }
 
 // namedEnv is an engine with a MOCHI_HOME, a host git with its own HOME, and a repository
