@@ -53,6 +53,48 @@ func TestNamedDocker(t *testing.T) {
 	t.Run("GitCredentials", func(t *testing.T) { testNamedGitCredentials(t, img) })
 	t.Run("Dotfiles", func(t *testing.T) { testDotfiles(t, img) })
 	t.Run("PlainUp", func(t *testing.T) { testNamedPlainUp(t, img) })
+	t.Run("Compose", func(t *testing.T) { testNamedCompose(t, img) })
+}
+
+// testNamedCompose: two worktree workspaces of a compose project get their own compose
+// projects (named after their worktree folders), and git works in both.
+func testNamedCompose(t *testing.T, img string) {
+	n := newNamedEnv(t, img, `{"dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/workspace"}`,
+		".devcontainer/docker-compose.yml", `services:
+  app:
+    image: IMAGE
+    command: sleep infinity
+    labels:
+      mochi.test: "1"
+    volumes:
+      - ..:/workspace
+`)
+	ctx := context.Background()
+	one := n.create("c-one", workspace.CreateOptions{NewBranch: "c-one"})
+	two := n.create("c-two", workspace.CreateOptions{NewBranch: "c-two"})
+	t.Cleanup(func() {
+		for _, name := range []string{"c-one", "c-two"} {
+			_ = n.eng.RemoveNamed(context.Background(), name, true, n.git)
+		}
+	})
+	if one.ComposeProjectName == "" || one.ComposeProjectName == two.ComposeProjectName || one.ContainerID == two.ContainerID {
+		t.Fatalf("compose projects %q and %q, containers %s %s: want two of each", one.ComposeProjectName, two.ComposeProjectName, one.ContainerID, two.ContainerID)
+	}
+	for _, name := range []string{"c-one", "c-two"} {
+		if out, code := n.exec(name, `cd /workspace && git rev-parse --abbrev-ref HEAD`); code != 0 || out != name+"\n" {
+			t.Errorf("git in %s: %q (exit %d)", name, out, code)
+		}
+	}
+	for _, name := range []string{"c-one", "c-two"} {
+		if err := n.eng.RemoveNamed(ctx, name, false, n.git); err != nil {
+			t.Errorf("rm %s: %v", name, err)
+		}
+	}
+	for _, p := range []string{one.ComposeProjectName, two.ComposeProjectName} {
+		if insts, _ := n.be.List(ctx, map[string]string{"com.docker.compose.project": p}); len(insts) != 0 {
+			t.Errorf("rm left %d containers of project %s", len(insts), p)
+		}
+	}
 }
 
 // testNamedPlainUp: the workspace commands also drive a workspace made by a plain up (no
@@ -101,7 +143,7 @@ type namedEnv struct {
 	out  *bytes.Buffer
 }
 
-func newNamedEnv(t *testing.T, img, config string) *namedEnv {
+func newNamedEnv(t *testing.T, img, config string, more ...string) *namedEnv {
 	t.Helper()
 	be, err := docker.New(docker.Options{})
 	if err != nil {
@@ -120,6 +162,12 @@ func newNamedEnv(t *testing.T, img, config string) *namedEnv {
 	cfg := strings.ReplaceAll(config, "IMAGE", img)
 	if err := os.WriteFile(filepath.Join(repo, ".devcontainer", "devcontainer.json"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(more); i += 2 {
+		data := strings.ReplaceAll(more[i+1], "IMAGE", img)
+		if err := os.WriteFile(filepath.Join(repo, more[i]), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx := context.Background()
 	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"commit", "-q", "-m", "initial"}} {
