@@ -102,7 +102,7 @@ func (g Git) RemoveWorktree(ctx context.Context, repoDir, path string, force boo
 			return err
 		}
 		if len(lines) > 0 {
-			return fmt.Errorf("%s: %w (%d changed files; commit them or use --force)", path, ErrDirty, len(lines))
+			return fmt.Errorf("%s: %w (%d paths changed or untracked; commit them or use --force)", path, ErrDirty, len(lines))
 		}
 	}
 	// A worktree mochi locked is unlocked first; a lock error means it was not locked.

@@ -395,7 +395,7 @@ func (e *Engine) RemoveNamed(ctx context.Context, name string, force bool, git g
 			return err
 		}
 		if len(lines) > 0 {
-			return fmt.Errorf("%s: %w (%d changed files; commit them or use --force)", n.Worktree, gitwt.ErrDirty, len(lines))
+			return fmt.Errorf("%s: %w (%d paths changed or untracked; commit them or use --force)", n.Worktree, gitwt.ErrDirty, len(lines))
 		}
 	}
 	_, recErr := e.namedRecord(name)
