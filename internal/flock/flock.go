@@ -102,3 +102,17 @@ func (l *Lock) Unlock() error {
 	}
 	return nil
 }
+
+// With runs fn while holding the lock on path (see Acquire), for short read-modify-write
+// sections such as rewriting a shared file; fn's error is returned, else Unlock's.
+func With(ctx context.Context, path string, fn func() error) error {
+	l, err := Acquire(ctx, path)
+	if err != nil {
+		return err
+	}
+	ferr := fn()
+	if uerr := l.Unlock(); ferr == nil {
+		ferr = uerr
+	}
+	return ferr
+}

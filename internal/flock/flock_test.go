@@ -176,3 +176,22 @@ func TestKilledHolderReleases(t *testing.T) {
 	}
 	l.Unlock()
 }
+
+func TestWith(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.lock")
+	sentinel := errors.New("from fn")
+	err := With(context.Background(), path, func() error {
+		if _, err := TryLock(path); !errors.Is(err, ErrLocked) {
+			t.Errorf("TryLock inside With: %v, want ErrLocked", err)
+		}
+		return sentinel
+	})
+	if !errors.Is(err, sentinel) {
+		t.Fatalf("With returned %v, want fn's error", err)
+	}
+	l, err := TryLock(path)
+	if err != nil {
+		t.Fatalf("lock still held after With: %v", err)
+	}
+	l.Unlock()
+}
