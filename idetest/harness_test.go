@@ -176,3 +176,20 @@ func buildImage(t *testing.T, tag, dockerfile string) {
 	}
 	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", tag).Run() })
 }
+
+func runQuiet(name string, args ...string) error {
+	_, err := runOutput(name, args...)
+	return err
+}
+
+// runOutput runs a command outside any harness and returns its standard output.
+func runOutput(name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %v: %w: %s", name, args, err, errb.String())
+	}
+	return string(out), nil
+}

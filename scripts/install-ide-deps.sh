@@ -22,9 +22,9 @@ PLAYWRIGHT_VERSION=${PLAYWRIGHT_VERSION:-1.65.1}
 want="code-server=$CODE_SERVER_VERSION node=$NODE_MAJOR playwright-core=$PLAYWRIGHT_VERSION"
 
 # Debian packages: chromium for the browser check, libkrb5-dev and a compiler for the native
-# modules, python3 for node-gyp, npm (when there is none) to install the rest.
+# modules, python3 for node-gyp, python3-paramiko for the JetBrains test, npm (when there is none) to install the rest.
 need=()
-for p in chromium libkrb5-dev build-essential python3; do
+for p in chromium libkrb5-dev build-essential python3 python3-paramiko; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
 done
 # npm may come with a nodejs that is not Debian's (scripts/setup-debian.sh installs one).
