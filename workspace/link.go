@@ -33,7 +33,7 @@ func (e *Engine) store() (*Store, error) {
 func (e *Engine) Records() (*Store, error) { return e.store() }
 
 // remember records (or refreshes) the named workspace of an up.
-func (e *Engine) remember(r *resolved, inst *providers.Instance, s *session, want string) (string, error) {
+func (e *Engine) remember(r *resolved, inst *providers.Instance, s *session, want string, remoteEnv []string) (string, error) {
 	st, err := e.store()
 	if err != nil {
 		return "", err
@@ -51,6 +51,7 @@ func (e *Engine) remember(r *resolved, inst *providers.Instance, s *session, wan
 	rec := &Record{
 		Name: name, Folder: r.folder, ConfigFile: r.configPath, Provider: e.be.Capabilities().Name,
 		ContainerID: inst.ID, IDLabels: r.idLabels, RemoteUser: s.user, WorkspaceFolder: r.layout.WorkspaceFolder,
+		RemoteEnv: remoteEnv,
 	}
 	if err := st.Put(rec); err != nil {
 		return "", err
@@ -106,7 +107,7 @@ func (e *Engine) Link(ctx context.Context, name string) (io.ReadWriteCloser, err
 		r = &resolved{folder: rec.Folder, idLabels: rec.IDLabels}
 		r.layout.WorkspaceFolder = rec.WorkspaceFolder
 	}
-	s, err := e.newSession(ctx, r, inst, HookOptions{}, false)
+	s, err := e.newSession(ctx, r, inst, HookOptions{RemoteEnv: rec.RemoteEnv}, false)
 	if err != nil {
 		return nil, err
 	}

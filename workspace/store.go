@@ -24,6 +24,8 @@ type Record struct {
 	IDLabels        map[string]string `json:"idLabels"`
 	RemoteUser      string            `json:"remoteUser"`
 	WorkspaceFolder string            `json:"workspaceFolder"`
+	// RemoteEnv are the --remote-env values of the last up, for gateway sessions.
+	RemoteEnv []string `json:"remoteEnv,omitempty"`
 }
 
 // Store keeps workspace records as one JSON file each, written atomically.

@@ -85,7 +85,7 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	if err != nil {
 		return &UpResult{Outcome: "error", ContainerID: inst.ID}, err
 	}
-	name, err := e.remember(r, inst, s, o.Name)
+	name, err := e.remember(r, inst, s, o.Name, o.RemoteEnv)
 	if err != nil && e.home != "" {
 		return &UpResult{Outcome: "error", ContainerID: inst.ID}, err
 	}

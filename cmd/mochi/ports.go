@@ -14,6 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mochi-dev/mochi/devcontainer"
+	"github.com/mochi-dev/mochi/gitcred"
 	"github.com/mochi-dev/mochi/portfwd"
 	"github.com/mochi-dev/mochi/workspace"
 )
@@ -37,15 +39,20 @@ func portLoop(ctx context.Context, engines *serverEngines, home string, log *slo
 		return
 	}
 	sets := map[string]*portfwd.Set{}
+	creds := map[string]context.CancelFunc{}
 	defer func() {
 		for _, s := range sets {
 			s.Close()
+		}
+		for _, cancel := range creds {
+			cancel()
 		}
 	}()
 	t := time.NewTicker(portInterval)
 	defer t.Stop()
 	for {
 		syncPorts(ctx, engines, dir, sets, log)
+		syncCredentials(ctx, engines.home, creds, log)
 		select {
 		case <-ctx.Done():
 			return
@@ -198,4 +205,42 @@ func printPorts(ios *IOStreams, home, name string) error {
 		fmt.Fprintf(tw, "%s\t%s:%d\t%s\t%s\n", local, f.Host, f.Port, f.Label, f.Origin)
 	}
 	return tw.Flush()
+}
+
+// syncCredentials keeps one host git-credential server per workspace, on the socket in the
+// folder mounted at /.mochi/run, so `git` inside asks the host's credential helpers.
+func syncCredentials(ctx context.Context, home string, running map[string]context.CancelFunc, log *slog.Logger) {
+	st, err := workspace.OpenStore(home)
+	if err != nil {
+		return
+	}
+	recs, _ := st.List()
+	live := map[string]bool{}
+	for _, r := range recs {
+		id := devcontainer.DevcontainerID(r.IDLabels)
+		if len(id) > 16 {
+			id = id[:16]
+		}
+		runDir := filepath.Join(home, "run", id)
+		if _, err := os.Stat(runDir); err != nil {
+			continue
+		}
+		live[runDir] = true
+		if _, ok := running[runDir]; ok {
+			continue
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		running[runDir] = cancel
+		go func() {
+			if err := gitcred.ServeGitCredentials(cctx, runDir, log); err != nil && cctx.Err() == nil {
+				log.Warn("git credential server stopped", "workspace", r.Name, "error", err)
+			}
+		}()
+	}
+	for dir, cancel := range running {
+		if !live[dir] {
+			cancel()
+			delete(running, dir)
+		}
+	}
 }

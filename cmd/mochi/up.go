@@ -23,6 +23,8 @@ func newUpCmd(ios *IOStreams) *cobra.Command {
 		c        common
 		un       upUnsupported
 		noServer bool
+		// git set-up opt-outs
+		noGitCreds, noGitConfig bool
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -44,6 +46,11 @@ func newUpCmd(ios *IOStreams) *cobra.Command {
 					id = res.ContainerID
 				}
 				return fail(ios, log, err, id)
+			}
+			// The host's git credentials and identity, unless opted out.
+			g := workspace.GitOptions{Credentials: !noGitCreds && !noServer, Config: !noGitConfig}
+			if err := eng.SetUpGit(cmd.Context(), o.Locate, o.HookOptions, g); err != nil {
+				log.Warn("git set-up in the workspace: " + err.Error())
 			}
 			if v, _ := ios.LookupEnv("MOCHI_NO_SERVER"); v != "" && v != "0" {
 				noServer = true
@@ -74,6 +81,8 @@ func newUpCmd(ios *IOStreams) *cobra.Command {
 	fs.StringVar(&o.UpdateRemoteUserUIDDefault, "update-remote-user-uid-default", "on", "default for updateRemoteUserUID: never, on or off")
 	fs.StringArrayVar(&o.CacheFrom, "cache-from", nil, "additional image to use as build cache; repeatable")
 	fs.StringVar(&o.Additional, "additional-features", "", "additional features to apply (JSON object)")
+	fs.BoolVar(&noGitCreds, "no-git-credentials", false, "do not let git in the workspace use the host's git credentials")
+	fs.BoolVar(&noGitConfig, "no-git-config", false, "do not copy the host's git user.name/user.email into the workspace")
 	fs.BoolVar(&noServer, "no-server", false, "do not start mochi's server (SSH gateway) or write ssh config entries (also MOCHI_NO_SERVER=1)")
 	fs.StringVar(&un.cacheTo, "cache-to", "", "build cache export (needs BuildKit)")
 	fs.BoolVar(&o.NoLockfile, "no-lockfile", false, "do not write devcontainer-lock.json")
