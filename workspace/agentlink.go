@@ -4,12 +4,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -113,31 +110,23 @@ func agentCommand() string {
 		providers.AgentTarget, agentRunTarget, agentRunTarget, agentRunTarget)
 }
 
-// stableAgentBinary copies the mochi binary to $MOCHI_HOME/bin/mochi-<hash> (once per
-// content), so a workspace keeps a binary that rebuilding mochi does not pull away.
+// stableAgentBinary copies the mochi binary to $MOCHI_HOME/bin/mochi-<size>-<mtime> (once
+// per build), so a workspace keeps a binary that rebuilding mochi does not pull away.
 func (e *Engine) stableAgentBinary() (string, error) {
-	f, err := os.Open(e.agentPath)
+	fi, err := os.Stat(e.agentPath)
 	if err != nil {
-		return "", fmt.Errorf("open agent binary: %w", err)
+		return "", fmt.Errorf("agent binary: %w", err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash agent binary: %w", err)
-	}
-	dst := filepath.Join(e.home, "bin", "mochi-"+hex.EncodeToString(h.Sum(nil))[:16])
+	dst := filepath.Join(e.home, "bin", fmt.Sprintf("mochi-%d-%d", fi.Size(), fi.ModTime().UnixNano()))
 	if _, err := os.Stat(dst); err == nil {
 		return dst, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", fmt.Errorf("create agent binary folder: %w", err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", err
-	}
-	data, err := io.ReadAll(f)
+	data, err := os.ReadFile(e.agentPath)
 	if err != nil {
 		return "", fmt.Errorf("read agent binary: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", fmt.Errorf("create agent binary folder: %w", err)
 	}
 	if err := writeFileAtomic(dst, data, 0o755); err != nil {
 		return "", err

@@ -53,9 +53,11 @@ func (e *Engine) createContainer(ctx context.Context, r *resolved, o UpOptions) 
 		return nil, fmt.Errorf("create container: %w", err)
 	}
 	defer e.removeOnError(ctx, inst, &err)
+	e.log.Debug("Container created.", "container", short(inst.ID))
 	if err = e.be.Start(ctx, inst.ID); err != nil {
 		return nil, fmt.Errorf("start container: %w", err)
 	}
+	e.log.Debug("Container started.", "container", short(inst.ID))
 	return inst, nil
 }
 

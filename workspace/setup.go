@@ -57,6 +57,7 @@ func (e *Engine) setup(ctx context.Context, r *resolved, inst *providers.Instanc
 	if err != nil {
 		return nil, err
 	}
+	e.log.Debug("Session ready.", "user", s.user, "home", s.home)
 	if !lifecycle || ho.SkipPostCreate {
 		return s, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/mochi-dev/mochi/devcontainer"
 	"github.com/mochi-dev/mochi/providers/docker"
@@ -94,7 +95,8 @@ func validProvider(p, where string) (string, error) {
 
 // newEngine builds the workspace engine on the named provider.
 func newEngine(name string, ios *IOStreams, log *slog.Logger, raw io.Writer, exe, home string) (*workspace.Engine, error) {
-	dk, err := docker.New(docker.Options{Logger: log, AgentBinary: exe})
+	// A keep-alive that dies at once is caught in 60ms; later deaths surface at the first exec.
+	dk, err := docker.New(docker.Options{Logger: log, AgentBinary: exe, StartGrace: 60 * time.Millisecond})
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/docker/docker/client"
 
@@ -25,15 +26,20 @@ type Options struct {
 	// AgentBinary is the host path of the mochi binary that Attach copies into an instance
 	// lacking providers.AgentTarget; empty means the running executable.
 	AgentBinary string
+	// StartGrace is how long Start watches a started container for an immediate exit
+	// (0: 200ms; negative: not at all). A shorter window makes up faster; an exit after it
+	// shows later, when the first process cannot run.
+	StartGrace time.Duration
 }
 
 // Provider is the Docker provider. It implements providers.Provider, providers.Execer,
 // providers.Attacher and providers.ImageBuilder. It is safe for concurrent use.
 type Provider struct {
-	cli      client.APIClient
-	log      *slog.Logger
-	agentBin string
-	agentMu  sync.Mutex // serialises copying the agent into containers
+	cli        client.APIClient
+	log        *slog.Logger
+	agentBin   string
+	agentMu    sync.Mutex // serialises copying the agent into containers
+	startGrace time.Duration
 }
 
 var (
@@ -59,9 +65,10 @@ func New(opts Options) (*Provider, error) {
 		cli = c
 	}
 	return &Provider{
-		cli:      cli,
-		log:      log.With("component", "docker"),
-		agentBin: opts.AgentBinary,
+		cli:        cli,
+		log:        log.With("component", "docker"),
+		agentBin:   opts.AgentBinary,
+		startGrace: opts.StartGrace,
 	}, nil
 }
 

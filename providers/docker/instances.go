@@ -166,7 +166,11 @@ func (p *Provider) Start(ctx context.Context, id string) error {
 	if err := p.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		return p.wrap(err, "start container %s", id)
 	}
-	timer := time.NewTimer(startGrace)
+	grace := startGrace
+	if p.startGrace != 0 {
+		grace = max(p.startGrace, 0)
+	}
+	timer := time.NewTimer(grace)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
