@@ -104,9 +104,10 @@ func mochiBin(t *testing.T) string {
 type env struct {
 	t     *testing.T
 	bin   string
-	root  string // temp folder holding everything below
-	home  string // $HOME
-	mochi string // $MOCHI_HOME
+	root  string   // temp folder holding everything below
+	home  string   // $HOME
+	mochi string   // $MOCHI_HOME
+	extra []string // more NAME=value for every mochi command (DOCKER_HOST of a private engine)
 }
 
 func newEnv(t *testing.T) *env {
@@ -132,7 +133,8 @@ func (e *env) environ(extra ...string) []string {
 		}
 		out = append(out, kv)
 	}
-	return append(append(out, "HOME="+e.home, "MOCHI_HOME="+e.mochi), extra...)
+	out = append(out, "HOME="+e.home, "MOCHI_HOME="+e.mochi)
+	return append(append(out, e.extra...), extra...)
 }
 
 // result is one finished mochi command.
