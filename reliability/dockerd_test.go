@@ -106,8 +106,10 @@ func privateDockerd(t *testing.T, main *client.Client) (*dockerd, *client.Client
 		t.Fatal(err)
 	}
 	host := "unix://" + filepath.Join(dir, "d.sock")
+	// Its own network namespace: with --bridge=none dockerd deletes docker0 at start, and in the
+	// host's namespace that is the main engine's bridge.
 	d := &dockerd{
-		args: []string{bin, "--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "x"),
+		args: []string{"unshare", "--net", bin, "--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "x"),
 			"-H", host, "--pidfile", filepath.Join(dir, "pid"), "--iptables=false", "--ip-masq=false", "--bridge=none"},
 		log: filepath.Join(dir, "log"),
 	}
