@@ -61,61 +61,61 @@ func (e *Engine) loadCompose(ctx context.Context, r *resolved) (*compose.Project
 
 // upCompose brings up the compose project of a compose configuration and returns its main
 // container; an existing main container is reused (its project started if it is stopped).
-func (e *Engine) upCompose(ctx context.Context, r *resolved, o UpOptions) (*providers.Instance, string, error) {
+func (e *Engine) upCompose(ctx context.Context, r *resolved, o UpOptions) (*providers.Instance, string, bool, error) {
 	orch, err := e.orchestrator()
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	p, err := e.loadCompose(ctx, r)
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	existing, err := e.findContainer(ctx, r)
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	if existing != nil && o.RemoveExisting {
 		if err := e.be.Remove(ctx, existing.ID, false); err != nil {
-			return nil, "", fmt.Errorf("remove existing container %s: %w", short(existing.ID), err)
+			return nil, "", false, fmt.Errorf("remove existing container %s: %w", short(existing.ID), err)
 		}
 		existing = nil
 	}
 	if existing == nil && o.ExpectExisting {
-		return nil, "", ErrNoContainer
+		return nil, "", false, ErrNoContainer
 	}
 	if existing != nil {
 		if !existing.Running() {
 			// Start the project again, keeping the main container as it is.
 			opts := compose.UpOptions{MainService: r.cfg.Service, RunServices: r.cfg.RunServices, NoRecreate: true, Output: e.out}
 			if _, err := orch.Up(ctx, p, opts); err != nil {
-				return nil, "", fmt.Errorf("start compose project %s: %w", p.Name, err)
+				return nil, "", false, fmt.Errorf("start compose project %s: %w", p.Name, err)
 			}
 		}
-		return existing, p.Name, nil
+		return existing, p.Name, false, nil
 	}
 
 	ref, _, err := orch.ServiceImage(ctx, p, r.cfg.Service, o.BuildNoCache, o.BuildNoCache, e.out)
 	if err != nil {
-		return nil, "", fmt.Errorf("image of service %s: %w", r.cfg.Service, err)
+		return nil, "", false, fmt.Errorf("image of service %s: %w", r.cfg.Service, err)
 	}
 	info, err := e.be.InspectImage(ctx, ref)
 	if err != nil {
-		return nil, "", fmt.Errorf("inspect image %s: %w", ref, err)
+		return nil, "", false, fmt.Errorf("inspect image %s: %w", ref, err)
 	}
 	base, err := metadataEntries(info.Labels)
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	img := &preparedImage{ref: ref, info: info, entries: base}
 	entries := append(slices.Clone(base), devcontainer.ConfigMetadataEntry(r.raw.Raw))
 	if hasFeatures(r.cfg, o.FeatureOptions) {
 		if img, entries, err = e.buildFeatures(ctx, r, img, o.FeatureOptions, o.BuildNoCache); err != nil {
-			return nil, "", err
+			return nil, "", false, err
 		}
 	}
 	m, err := e.merge(r, entries, nil)
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	svc, _ := p.Service(r.cfg.Service)
 	main := compose.MainOverrides{
@@ -149,14 +149,14 @@ func (e *Engine) upCompose(ctx context.Context, r *resolved, o UpOptions) (*prov
 	for _, s := range o.Mounts {
 		mt, err := devcontainer.ParseMountFlag(s)
 		if err != nil {
-			return nil, "", fmt.Errorf("--mount %q: %w", s, err)
+			return nil, "", false, fmt.Errorf("--mount %q: %w", s, err)
 		}
 		main.Mounts = append(main.Mounts, compose.Mount{Type: mt.Type, Source: mt.Source, Target: mt.Target, External: mt.External})
 	}
 	if e.agentPath != "" && e.home != "" {
 		spec := providers.CreateSpec{Labels: main.Labels, Cmd: []string{"-c", main.Entrypoint[2]}}
 		if err := e.addAgent(r, &spec); err != nil {
-			return nil, "", err
+			return nil, "", false, err
 		}
 		main.Entrypoint[2] = spec.Cmd[1]
 		for _, mt := range spec.Mounts {
@@ -170,13 +170,13 @@ func (e *Engine) upCompose(ctx context.Context, r *resolved, o UpOptions) (*prov
 		NoCache: o.BuildNoCache, Output: e.out,
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("compose project %s: %w", p.Name, err)
+		return nil, "", false, fmt.Errorf("compose project %s: %w", p.Name, err)
 	}
 	inst, err := e.be.Inspect(ctx, id)
 	if err != nil {
-		return nil, "", fmt.Errorf("inspect container %s: %w", short(id), err)
+		return nil, "", false, fmt.Errorf("inspect container %s: %w", short(id), err)
 	}
-	return inst, p.Name, nil
+	return inst, p.Name, true, nil
 }
 
 func orDefault(s, d string) string {

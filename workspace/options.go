@@ -75,6 +75,8 @@ type UpResult struct {
 	Configuration         json.RawMessage     `json:"configuration,omitempty"`
 	MergedConfiguration   map[string]any      `json:"mergedConfiguration,omitempty"`
 	OCIAuthDiagnostics    *OCIAuthDiagnostics `json:"ociAuthDiagnostics,omitempty"`
+	// Created says this up made the container (not printed).
+	Created bool `json:"-"`
 }
 
 // OCIAuthDiagnostics is the diagnostics object reference CLI 0.89 adds to up, build and

@@ -46,9 +46,9 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	defer unlock()
 
 	var inst *providers.Instance
-	project := ""
+	project, created := "", false
 	if r.cfg.IsCompose() {
-		inst, project, err = e.upCompose(ctx, r, o)
+		inst, project, created, err = e.upCompose(ctx, r, o)
 		if err != nil {
 			return nil, err
 		}
@@ -70,6 +70,7 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 		if err != nil {
 			return nil, err
 		}
+		created = true
 	case !inst.Running():
 		e.log.Info("Starting container.", "container", short(inst.ID))
 		if err := e.be.Start(ctx, inst.ID); err != nil {
@@ -91,6 +92,7 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	}
 	res := &UpResult{
 		Workspace:             name,
+		Created:               created,
 		ComposeProjectName:    project,
 		Outcome:               "success",
 		ContainerID:           inst.ID,

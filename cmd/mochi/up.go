@@ -48,9 +48,12 @@ func newUpCmd(ios *IOStreams) *cobra.Command {
 				return fail(ios, log, err, id)
 			}
 			// The host's git credentials and identity, unless opted out.
+			// Once per container: it lives in the container's git config.
 			g := workspace.GitOptions{Credentials: !noGitCreds && !noServer, Config: !noGitConfig}
-			if err := eng.SetUpGit(cmd.Context(), o.Locate, o.HookOptions, g); err != nil {
-				log.Warn("git set-up in the workspace: " + err.Error())
+			if res.Created {
+				if err := eng.SetUpGit(cmd.Context(), o.Locate, o.HookOptions, g); err != nil {
+					log.Warn("git set-up in the workspace: " + err.Error())
+				}
 			}
 			if v, _ := ios.LookupEnv("MOCHI_NO_SERVER"); v != "" && v != "0" {
 				noServer = true
