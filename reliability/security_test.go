@@ -94,7 +94,8 @@ func isSecretFile(p string) bool {
 // (mochi masks --secrets-file values in hook output; a hook printing a --remote-env value
 // is not masked, as with the reference, so the hook does not print that one), and checks
 // that the hook got them but that neither value appears in stderr, stdout, the container's
-// labels, environment or command, the image's labels, or any file under MOCHI_HOME.
+// labels, environment or command, or the image's labels; under MOCHI_HOME the secrets-file
+// value appears nowhere and the remote-env value at most in the owner-only workspace record.
 func TestReliabilitySecretsNotLeaked(t *testing.T) {
 	requireReliability(t)
 	cli := requireDocker(t)
@@ -153,10 +154,27 @@ func TestReliabilitySecretsNotLeaked(t *testing.T) {
 		}
 		leaks("image labels", strings.Join(il, "\n"))
 	}
+	// The --secrets-file value is never written under MOCHI_HOME. A --remote-env value may be
+	// kept in the workspace's record (so gateway sessions get the same environment), but only
+	// in an owner-only file.
 	filepath.WalkDir(e.mochi, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if data, err := os.ReadFile(p); err == nil {
-				leaks("file "+p, string(data))
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		if strings.Contains(string(data), secret) {
+			t.Errorf("the --secrets-file value is written to %s", p)
+		}
+		if strings.Contains(string(data), remote) {
+			info, _ := d.Info()
+			record := filepath.Dir(p) == filepath.Join(e.mochi, "workspaces")
+			if !record || info.Mode().Perm()&0o077 != 0 {
+				t.Errorf("the --remote-env value is written to %s (mode %o)", p, info.Mode().Perm())
+			} else {
+				t.Logf("the --remote-env value is kept in the owner-only record %s", p)
 			}
 		}
 		return nil
