@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -68,8 +67,17 @@ func requireDocker(t *testing.T) *client.Client {
 var (
 	binOnce sync.Once
 	binPath string
+	binDir  string // the folder of a binary built here, removed after the tests
 	binErr  error
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // mochiBin returns the mochi binary under test: $MOCHI_BIN when set (the Makefile sets it),
 // else one built once for this test process.
@@ -87,6 +95,7 @@ func mochiBin(t *testing.T) string {
 			binErr = err
 			return
 		}
+		binDir = dir
 		binPath = filepath.Join(dir, "mochi")
 		cmd := exec.Command("go", "build", "-o", binPath, "github.com/mochi-dev/mochi/cmd/mochi")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -315,8 +324,6 @@ func rss(pid int) (int64, error) {
 	}
 	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
 }
-
-var _ = runtime.NumCPU
 
 // removeBuiltImages removes the images mochi built for a workspace named name (tags
 // vsc-NAME-…), with their children.
