@@ -2,6 +2,7 @@ package features
 
 import (
 	"fmt"
+	"strings"
 )
 
 type metaParser struct {
@@ -166,6 +167,11 @@ func (p *metaParser) parse(doc *object) {
 
 func (p *metaParser) option(name string, v any) {
 	prop := "options." + name
+	// The option becomes an environment variable: its name must give a usable one.
+	if SafeID(name) == "" || strings.Trim(SafeID(name), "_") == "" {
+		p.fail(prop, "an option name must contain a letter or digit, got %q", name)
+		return
+	}
 	o, ok := v.(*object)
 	if !ok {
 		p.fail(prop, "expected an object, got %s", describe(v))

@@ -109,7 +109,8 @@ type Provider interface {
 	// Find returns the first instance carrying all the given labels, or nil, nil when none does.
 	// Instances being removed are ignored.
 	Find(ctx context.Context, labels map[string]string) (*Instance, error)
-	// List returns every instance carrying all the given labels.
+	// List returns every instance carrying all the given labels; an empty value matches
+	// any value of that label.
 	List(ctx context.Context, labels map[string]string) ([]*Instance, error)
 	// Inspect returns the instance with the given id or name, or an error wrapping ErrNotFound.
 	Inspect(ctx context.Context, id string) (*Instance, error)

@@ -1,6 +1,7 @@
 package sshgate
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -11,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/mochi-dev/mochi/internal/flock"
 )
 
 const hostKeyFile = "ssh_host_ed25519_key"
@@ -29,6 +32,18 @@ func GenerateUserKey(path, comment string) (ssh.Signer, error) {
 }
 
 func loadOrCreateKey(path, comment string) (ssh.Signer, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		return parseKey(path, b)
+	}
+	// Two processes must not both create the key: the second reads the first's.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create key folder: %w", err)
+	}
+	l, err := flock.Acquire(context.Background(), path+".lock")
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
 	b, err := os.ReadFile(path)
 	if err == nil {
 		s, err := ssh.ParsePrivateKey(b)
@@ -95,4 +110,12 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+func parseKey(path string, b []byte) (ssh.Signer, error) {
+	s, err := ssh.ParsePrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("parse key %s: %w", path, err)
+	}
+	return s, nil
 }

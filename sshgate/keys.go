@@ -3,6 +3,7 @@ package sshgate
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"sync"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/mochi-dev/mochi/internal/flock"
 )
 
 // AllWorkspaces in a grant lets a key into every workspace.
@@ -97,22 +100,30 @@ func (k *KeyStore) Add(workspace string, key ssh.PublicKey, comment string) erro
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	grants, err := k.List()
-	if err != nil {
-		return err
-	}
-	for _, g := range grants {
-		if g.Workspace == workspace && bytes.Equal(g.Key.Marshal(), key.Marshal()) {
-			return nil
+	// Other mochi processes (concurrent ups) write the same file: lock it across processes.
+	return flock.With(context.Background(), k.path+".lock", func() error {
+		grants, err := k.List()
+		if err != nil {
+			return err
 		}
-	}
-	return k.write(append(grants, Grant{Workspace: workspace, Key: key, Comment: comment}))
+		for _, g := range grants {
+			if g.Workspace == workspace && bytes.Equal(g.Key.Marshal(), key.Marshal()) {
+				return nil
+			}
+		}
+		return k.write(append(grants, Grant{Workspace: workspace, Key: key, Comment: comment}))
+	})
 }
 
 // Remove revokes key from workspace and reports whether a grant was removed.
 func (k *KeyStore) Remove(workspace string, key ssh.PublicKey) (bool, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	l, err := flock.Acquire(context.Background(), k.path+".lock")
+	if err != nil {
+		return false, err
+	}
+	defer l.Unlock()
 	grants, err := k.List()
 	if err != nil {
 		return false, err

@@ -50,7 +50,7 @@ func (e *Engine) createContainer(ctx context.Context, r *resolved, o UpOptions) 
 	e.log.Info("Creating container.", "image", runImage)
 	inst, err = e.be.Create(ctx, spec)
 	if err != nil {
-		return nil, fmt.Errorf("create container: %w", err)
+		return nil, fmt.Errorf("%s: create container: %w", r.configPath, err)
 	}
 	defer e.removeOnError(ctx, inst, &err)
 	e.log.Debug("Container created.", "container", short(inst.ID))

@@ -91,11 +91,13 @@ func (e *Engine) buildFeatures(ctx context.Context, r *resolved, base *preparedI
 		OverrideOrder: r.cfg.OverrideFeatureInstallOrder, Lock: lock,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("resolve features: %w", err)
+		return nil, nil, fmt.Errorf("%s: features: %w", r.configPath, err)
 	}
-	if !fo.NoLockfile {
-		if _, err := features.WriteLockfile(lockPath, set.LockfileFor(extra...), fo.FrozenLockfile); err != nil {
-			return nil, nil, fmt.Errorf("lockfile %s: %w", lockPath, err)
+	// Frozen: fail before building when the lockfile would change; otherwise it is written
+	// only once the build succeeded, so a failed up leaves the workspace as it was.
+	if fo.FrozenLockfile && !fo.NoLockfile {
+		if _, err := features.WriteLockfile(lockPath, set.LockfileFor(extra...), true); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", lockPath, err)
 		}
 	}
 
@@ -144,6 +146,11 @@ func (e *Engine) buildFeatures(ctx context.Context, r *resolved, base *preparedI
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("build features: %w", err)
+	}
+	if !fo.NoLockfile && !fo.FrozenLockfile {
+		if _, err := features.WriteLockfile(lockPath, set.LockfileFor(extra...), false); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", lockPath, err)
+		}
 	}
 	return &preparedImage{ref: tag, info: info, entries: entries, built: true, labelled: true}, label, nil
 }

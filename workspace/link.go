@@ -8,11 +8,13 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"path/filepath"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/mochi-dev/mochi/agent"
+	"github.com/mochi-dev/mochi/internal/flock"
 	"github.com/mochi-dev/mochi/providers"
 	"github.com/mochi-dev/mochi/sshgate"
 )
@@ -38,6 +40,11 @@ func (e *Engine) remember(r *resolved, inst *providers.Instance, s *session, wan
 	if err != nil {
 		return "", err
 	}
+	unlock, err := e.lockRecords()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	name := want
 	if name == "" {
 		if name, err = st.NameFor(r.folder, r.configPath); err != nil {
@@ -190,4 +197,13 @@ type linkState struct {
 	storeErr     error
 	startStopped bool
 	linkModes    map[string]linkMode
+}
+
+// lockRecords serialises naming and writing workspace records across mochi processes.
+func (e *Engine) lockRecords() (func(), error) {
+	l, err := flock.Acquire(context.Background(), filepath.Join(e.home, "locks", "records.lock"))
+	if err != nil {
+		return nil, fmt.Errorf("lock workspace records: %w", err)
+	}
+	return func() { _ = l.Unlock() }, nil
 }

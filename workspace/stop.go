@@ -33,6 +33,13 @@ func (e *Engine) Stop(ctx context.Context, o StopOptions) (*StopResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.id != "" {
+		unlock, err := e.lockWorkspace(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	if inst.Labels[labelComposeProject] != "" {
 		return e.stopComposeWorkspace(ctx, r, inst, o)
 	}

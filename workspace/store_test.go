@@ -73,3 +73,14 @@ func TestKeepAliveScript(t *testing.T) {
 		t.Errorf("keepAlive = %q, want %q", got, want)
 	}
 }
+
+func TestCheckPublish(t *testing.T) {
+	for in, ok := range map[string]bool{
+		"127.0.0.1:3000:3000": true, "3000": true, "8080:80/udp": true, "3000-3005:3000-3005": true,
+		"-1": false, "70000": false, "127.0.0.1:0:3000": false, "80/xyz": false, "a:b": false,
+	} {
+		if err := checkPublish(in); (err == nil) != ok {
+			t.Errorf("checkPublish(%q) = %v, want ok=%v", in, err, ok)
+		}
+	}
+}

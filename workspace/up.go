@@ -33,6 +33,9 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	if err := e.checkConfigPorts(r, nil); err != nil {
 		return nil, err
 	}
+	if err := checkConfig(r); err != nil {
+		return nil, err
+	}
 	if err := checkHostRequirements(r.cfg.HostRequirements); err != nil {
 		return nil, fmt.Errorf("%s: %w", r.configPath, err)
 	}

@@ -66,6 +66,10 @@ func (p *Provider) listIDs(ctx context.Context, labels map[string]string) ([]str
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
+		if labels[k] == "" {
+			args.Add("label", k) // an empty value asks only that the label is there
+			continue
+		}
 		args.Add("label", k+"="+labels[k])
 	}
 	list, err := p.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: args})
