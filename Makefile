@@ -58,6 +58,7 @@ bench: build
 	@bash bench/features.sh
 	@bash bench/compose.sh
 	@bash bench/ssh.sh
+	@bash bench/lxc.sh
 
 demo: build
 	./$(BIN) up --workspace-folder examples/hello
