@@ -49,7 +49,7 @@ test: build vet
 # named TestReliability* and skip unless RELIABILITY=1 or -run names Reliability; see
 # RELIABILITY.md. They need the Docker engine (MOCHI_TEST_ENGINES defaults to docker here).
 test-reliability: build
-	RELIABILITY=1 MOCHI_TEST_ENGINES=$${MOCHI_TEST_ENGINES:-docker} \
+	RELIABILITY=1 MOCHI_NO_SERVER= MOCHI_TEST_ENGINES=$${MOCHI_TEST_ENGINES:-docker} \
 		$(GO) test -count=1 -timeout 40m -run Reliability $(TESTFLAGS) ./...
 
 bench: build
