@@ -48,6 +48,21 @@ func TestComposeWorkspace(t *testing.T) {
 	if code != 0 || out != "/workspace\ndb-resolves\ndb\n" {
 		t.Errorf("inside the app service: %q (exit %d)", out, code)
 	}
+	entries, err := h.eng.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	health := map[string]string{}
+	for _, en := range entries {
+		if en.Folder == h.folder {
+			for _, sv := range en.Services {
+				health[sv.Service] = sv.State + "/" + sv.Health
+			}
+		}
+	}
+	if health["db"] != "running/healthy" || health["app"] != "running/" {
+		t.Errorf("list shows services %v, want app running and db running/healthy", health)
+	}
 	res2, err := h.up(workspace.UpOptions{})
 	if err != nil || res2.ContainerID != res.ContainerID {
 		t.Fatalf("second up = %+v, %v; want the same container", res2, err)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mochi-dev/mochi/compose"
 	"github.com/mochi-dev/mochi/providers"
 )
 
@@ -74,6 +75,16 @@ type Entry struct {
 	ConfigFile  string `json:"configFile,omitempty"`
 	Image       string `json:"image"`
 	Created     string `json:"created"`
+	// Project and Services describe a compose workspace's project.
+	Project  string          `json:"composeProject,omitempty"`
+	Services []ServiceStatus `json:"services,omitempty"`
+}
+
+// ServiceStatus is one compose service of a workspace in `mochi list`.
+type ServiceStatus struct {
+	Service string `json:"service"`
+	State   string `json:"state"`
+	Health  string `json:"health,omitempty"`
 }
 
 // List returns every dev container the provider knows (made by mochi or the reference).
@@ -84,7 +95,16 @@ func (e *Engine) List(ctx context.Context) ([]Entry, error) {
 	}
 	out := make([]Entry, 0, len(insts))
 	for _, in := range insts {
-		out = append(out, entryOf(in, e.be.Capabilities().Name))
+		en := entryOf(in, e.be.Capabilities().Name)
+		if p := in.Labels[labelComposeProject]; p != "" && e.compose != nil {
+			en.Project = p
+			if st, err := compose.New(e.compose, e.log).Status(ctx, p); err == nil {
+				for _, s := range st {
+					en.Services = append(en.Services, ServiceStatus{Service: s.Service, State: s.State, Health: s.Health})
+				}
+			}
+		}
+		out = append(out, en)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Folder < out[j].Folder })
 	return out, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -96,9 +97,17 @@ func newListCmd(ios *IOStreams) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CONTAINER\tPROVIDER\tSTATE\tFOLDER\tIMAGE")
+			fmt.Fprintln(tw, "CONTAINER\tPROVIDER\tSTATE\tFOLDER\tIMAGE\tSERVICES")
 			for _, e := range entries {
-				fmt.Fprintf(tw, "%.12s\t%s\t%s\t%s\t%s\n", e.ContainerID, e.Provider, e.State, e.Folder, e.Image)
+				var svcs []string
+				for _, s := range e.Services {
+					st := s.State
+					if s.Health != "" {
+						st += "/" + s.Health
+					}
+					svcs = append(svcs, s.Service+":"+st)
+				}
+				fmt.Fprintf(tw, "%.12s\t%s\t%s\t%s\t%s\t%s\n", e.ContainerID, e.Provider, e.State, e.Folder, e.Image, strings.Join(svcs, " "))
 			}
 			return tw.Flush()
 		},
