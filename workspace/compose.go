@@ -30,7 +30,7 @@ func (e *Engine) orchestrator() (*compose.Orchestrator, error) {
 }
 
 // loadCompose reads the config's compose files with the host environment.
-func (e *Engine) loadCompose(ctx context.Context, r *resolved) (*compose.Project, error) {
+func (e *Engine) loadCompose(ctx context.Context, r *resolved, workspaceName string) (*compose.Project, error) {
 	var files []string
 	for _, f := range r.cfg.DockerComposeFile {
 		if !filepath.IsAbs(f) {
@@ -43,7 +43,13 @@ func (e *Engine) loadCompose(ctx context.Context, r *resolved) (*compose.Project
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	p, err := compose.Load(ctx, compose.LoadOptions{Files: files, WorkspaceFolder: r.folder, Env: env})
+	opts := compose.LoadOptions{Files: files, WorkspaceFolder: r.folder, Env: env}
+	if workspaceName != "" {
+		// A named workspace (one of several worktrees of a repository) gets a project of its
+		// own even when the compose file or .env fixes the project name.
+		opts.Name = workspaceName + "_devcontainer"
+	}
+	p, err := compose.Load(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: dockerComposeFile: %w", r.configPath, err)
 	}
@@ -66,7 +72,7 @@ func (e *Engine) upCompose(ctx context.Context, r *resolved, o UpOptions) (*prov
 	if err != nil {
 		return nil, "", false, err
 	}
-	p, err := e.loadCompose(ctx, r)
+	p, err := e.loadCompose(ctx, r, o.Name)
 	if err != nil {
 		return nil, "", false, err
 	}
