@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/mochi-dev/mochi/devcontainer"
 )
@@ -81,6 +82,19 @@ func checkHostRequirements(h *devcontainer.HostRequirements) error {
 		}
 		if have := totalMemory(); have > 0 && want > have {
 			return fmt.Errorf("hostRequirements.memory: %s required, this machine has %d bytes", h.Memory, have)
+		}
+	}
+	if h.Storage != "" {
+		want, err := parseBytes(h.Storage)
+		if err != nil {
+			return fmt.Errorf("hostRequirements.storage: %w", err)
+		}
+		// The engine's storage is usually on the root filesystem.
+		var st syscall.Statfs_t
+		if syscall.Statfs("/", &st) == nil {
+			if have := st.Bavail * uint64(st.Bsize); want > have {
+				return fmt.Errorf("hostRequirements.storage: %s required, %d bytes free", h.Storage, have)
+			}
 		}
 	}
 	return nil

@@ -1,6 +1,9 @@
 package workspace
 
 import (
+	"strings"
+
+	"github.com/mochi-dev/mochi/devcontainer"
 	"os"
 	"path/filepath"
 	"testing"
@@ -81,6 +84,17 @@ func TestCheckPublish(t *testing.T) {
 	} {
 		if err := checkPublish(in); (err == nil) != ok {
 			t.Errorf("checkPublish(%q) = %v, want ok=%v", in, err, ok)
+		}
+	}
+}
+
+func TestHostRequirements(t *testing.T) {
+	if err := checkHostRequirements(&devcontainer.HostRequirements{CPUs: 1, Memory: "1mb", Storage: "1kb"}); err != nil {
+		t.Errorf("modest requirements refused: %v", err)
+	}
+	for _, h := range []*devcontainer.HostRequirements{{CPUs: 4096}, {Memory: "1000tb"}, {Storage: "100000tb"}, {Memory: "lots"}} {
+		if err := checkHostRequirements(h); err == nil || !strings.HasPrefix(err.Error(), "hostRequirements.") {
+			t.Errorf("checkHostRequirements(%+v) = %v, want an error naming the property", h, err)
 		}
 	}
 }
