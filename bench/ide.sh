@@ -3,7 +3,8 @@
 # one run: a 512 MiB bulk transfer through a forwarded port (mochi's port forwarder vs `ssh -L`
 # to sshd), and the time from `ssh -T HOST bash` start to parsed markers with the install script
 # VS Code Remote-SSH sends (idetest/testdata/vscode-install.sh), first with the server tarball
-# to unpack, then with the server present. The install-script rows need the IDE cache that
+# to unpack, then with the server present; and the scp of the server tarball that precedes it
+# in a local server download. The install-script rows need the IDE cache that
 # scripts/install-ide-deps.sh fills ($MOCHI_IDE_CACHE, default /var/cache/mochi-ide); without it
 # they are left out.
 # Usage: bench/ide.sh   (BENCH_RUNS=N warm starts, default 5; MOCHI_BIN to override)
@@ -40,6 +41,12 @@ trap '[ -z "$fwd_pid" ] || kill "$fwd_pid" 2>/dev/null; docker rm -f "$sid" >/de
 sshd_opts=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i "$key" -p "$sport" -c "$CIPHER")
 for _ in $(seq 50); do ssh "${sshd_opts[@]}" root@127.0.0.1 true 2>/dev/null && break; sleep 0.2; done
 mochi_opts=(-F "$MOCHI_HOME/ssh_config" -c "$CIPHER")
+# Both 512 MiB servers must be listening before anything is timed. They serve one whole
+# 512 MiB per connection and die on a reader that goes away, so readiness is read from
+# /proc/net/tcp (port 9000 = 2328 in LISTEN = 0A), never probed with a connection.
+wait9000='for i in $(seq 100); do grep -q ":2328 00000000:0000 0A" /proc/net/tcp && exit 0; sleep 0.1; done; exit 1'
+ssh "${sshd_opts[@]}" root@127.0.0.1 "bash -c '$wait9000'" || { echo "bench: nothing on 9000 in the sshd container" >&2; exit 1; }
+ssh "${mochi_opts[@]}" "$mhost" "bash -c '$wait9000'" || { echo "bench: nothing on 9000 in the mochi workspace" >&2; exit 1; }
 
 secs() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); python3 -c "print(round(($e-$s)/1e9,3))"; }
 best() { # best of 3 runs of CMD, in seconds
@@ -59,10 +66,11 @@ ssh "${sshd_opts[@]}" -N -o ExitOnForwardFailure=yes -L "$fport:127.0.0.1:9000" 
 fwd_pid=$!
 mport=$(free_port)
 "$MOCHI_BIN" ports "$name" forward "$mport:9000" >/dev/null
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$fport") 2>/dev/null && break; sleep 0.2; done
+hexport=$(printf '%04X' "$fport")
+for _ in $(seq 50); do grep -q ":$hexport 00000000:0000 0A" /proc/net/tcp && break; sleep 0.2; done
 for p in "$fport" "$mport"; do # both must deliver the whole 512 MiB, or the timing means nothing
 	n=$(bash -c "cat < /dev/tcp/127.0.0.1/$p | wc -c")
-	[ "$n" = 536870912 ] || { echo "bench: forwarded port $p gave $n bytes, not 536870912" >&2; exit 1; }
+	[ "$n" = 536870912 ] || { echo "bench: forwarded port $p (ssh -L $fport, mochi $mport) gave $n bytes, not 536870912" >&2; exit 1; }
 done
 st=$(best bash -c "cat < /dev/tcp/127.0.0.1/$fport > /dev/null")
 mt=$(best bash -c "cat < /dev/tcp/127.0.0.1/$mport > /dev/null")
@@ -112,13 +120,20 @@ PY
 		if [ $side = sshd ]; then dst=(scp -q -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i "$key" -P "$sport"); host=root@127.0.0.1; opts=("${sshd_opts[@]}"); else dst=(scp -q -F "$MOCHI_HOME/ssh_config"); host=$mhost; opts=("${mochi_opts[@]}"); fi
 		h=$(ssh "${opts[@]}" "$host" 'mkdir -p "$HOME/.vscode-server" && echo "$HOME"')
 		# Sent ahead with its .done flag, so the script unpacks it without asking for it.
-		"${dst[@]}" "$tarball" "$host:$h/.vscode-server/$(basename "$tarball")"
+		scp_s=$(secs "${dst[@]}" "$tarball" "$host:$h/.vscode-server/$(basename "$tarball")")
 		ssh "${opts[@]}" "$host" "touch '$h/.vscode-server/$(basename "$tarball").done'"
 		cold=$(markers_ms --port=0 "${opts[@]}" "$host")
 		total=0
-		for ((i = 0; i < BENCH_RUNS; i++)); do total=$((total + $(markers_ms --port=0 "${opts[@]}" "$host"))); done
-		eval "${side}_cold=$cold ${side}_warm=$((total / BENCH_RUNS))"
+		runs=""
+		for ((i = 0; i < BENCH_RUNS; i++)); do
+			t=$(markers_ms --port=0 "${opts[@]}" "$host")
+			total=$((total + t)) runs="$runs $t"
+		done
+		echo "bench: $side install script to markers: unpacking $cold ms, then$runs ms" >&2
+		eval "${side}_cold=$cold ${side}_warm=$((total / BENCH_RUNS)) ${side}_scp=$scp_s"
 	done
+	mib=$(($(stat -c %s "$tarball") / 1048576))
+	echo "| scp of the $mib MiB server tarball, local server download (MB/s, higher is better) | $(python3 -c "print(round($mib/$sshd_scp))") | $(python3 -c "print(round($mib/$mochi_scp))") | $(python3 -c "print(round($sshd_scp/$mochi_scp,2))") |"
 	echo "| install script to markers, unpacking the server (ms, lower is better) | $sshd_cold | $mochi_cold | $(ratio "$mochi_cold" "$sshd_cold") |"
 	echo "| install script to markers, server present (ms, lower is better) | $sshd_warm | $mochi_warm | $(ratio "$mochi_warm" "$sshd_warm") |"
 	ide_note="VS Code server of code-server $(sed 's/.*code-server=\([^ ]*\).*/\1/' "$IDE_CACHE/ready"), $(du -m "$tarball" | cut -f1) MiB tarball"

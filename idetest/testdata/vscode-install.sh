@@ -85,8 +85,16 @@ fi
 SERVER_CONNECTION_TOKEN="$(cat /proc/sys/kernel/random/uuid)"
 (umask 077 && printf '%s' "$SERVER_CONNECTION_TOKEN" > "$SERVER_TOKENFILE")
 
+# A server left by an earlier session goes, with node under its sh wrapper (no ps in minimal
+# images: children are found through /proc/PID/stat).
+kill_tree() {
+	for child in $(grep -l "^[0-9]* ([^)]*) . $1 " /proc/[0-9]*/stat 2>/dev/null | cut -d/ -f3); do
+		kill_tree "$child"
+	done
+	kill "$1" 2>/dev/null
+}
 if [ -f "$SERVER_PIDFILE" ] && kill -0 "$(cat "$SERVER_PIDFILE")" 2>/dev/null; then
-	kill "$(cat "$SERVER_PIDFILE")" 2>/dev/null
+	kill_tree "$(cat "$SERVER_PIDFILE")"
 fi
 rm -f "$SERVER_LOGFILE"
 "$SERVER_SCRIPT" --start-server --host=127.0.0.1 $SERVER_LISTEN_FLAG --accept-server-license-terms \
