@@ -33,7 +33,7 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*UpResult, error) {
 	if err := e.checkConfigPorts(r, nil); err != nil {
 		return nil, err
 	}
-	if err := checkConfig(r); err != nil {
+	if err := e.checkConfig(r); err != nil {
 		return nil, err
 	}
 	if err := checkHostRequirements(r.cfg.HostRequirements); err != nil {

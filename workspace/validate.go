@@ -5,6 +5,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/mochi-dev/mochi/devcontainer"
 )
 
 // maxImageRef bounds an image reference (Docker's own limit is far lower in practice).
@@ -12,10 +14,20 @@ const maxImageRef = 1024
 
 // checkConfig refuses, before anything is created, values that would otherwise fail deep in
 // the engine with a message that names neither the file nor the property.
-func checkConfig(r *resolved) error {
+func (e *Engine) checkConfig(r *resolved) error {
 	c := r.cfg
 	at := func(prop, format string, args ...any) error {
-		return fmt.Errorf("%s: %q: %s", r.configPath, prop, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%s: %q: %s", r.raw.At(prop), prop, fmt.Sprintf(format, args...))
+	}
+	if ra, ok := e.be.(interface{ CheckRunArgs([]string) error }); ok && len(c.RunArgs) > 0 {
+		if err := ra.CheckRunArgs(c.RunArgs); err != nil {
+			return fmt.Errorf("%s: %q: %w", r.raw.At("runArgs"), "runArgs", err)
+		}
+	}
+	if wm := r.layout.WorkspaceMount; wm != "" {
+		if m, err := devcontainer.ParseMount(wm); err == nil && !path.IsAbs(m.Target) {
+			return at("workspaceMount", "target %q is not an absolute path", m.Target)
+		}
 	}
 	if n := len(c.Image); n > maxImageRef {
 		return at("image", "an image reference of %d bytes is too long", n)

@@ -324,3 +324,9 @@ func securityOpt(v string) (string, error) {
 	}
 	return "seccomp=" + buf.String(), nil
 }
+
+// CheckRunArgs reports whether runArgs would be accepted by Create, without creating anything,
+// so a caller can refuse a bad configuration before building images.
+func (p *Provider) CheckRunArgs(args []string) error {
+	return parseRunArgs(newRunConfig(), args, p.log)
+}
