@@ -21,7 +21,16 @@ func (e *Engine) checkConfig(r *resolved) error {
 	}
 	if ra, ok := e.be.(interface{ CheckRunArgs([]string) error }); ok && len(c.RunArgs) > 0 {
 		if err := ra.CheckRunArgs(c.RunArgs); err != nil {
-			return fmt.Errorf("%s: %q: %w", r.raw.At("runArgs"), "runArgs", err)
+			// Name the first entry at fault: the shortest prefix that fails ends with it
+			// (a flag still waiting for its value fails too, which names that flag).
+			prop := "runArgs"
+			for i := range c.RunArgs {
+				if ra.CheckRunArgs(c.RunArgs[:i+1]) != nil {
+					prop = fmt.Sprintf("runArgs[%d]", i)
+					break
+				}
+			}
+			return fmt.Errorf("%s: %q: %w", r.raw.At(prop), prop, err)
 		}
 	}
 	if wm := r.layout.WorkspaceMount; wm != "" {
