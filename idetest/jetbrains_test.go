@@ -85,7 +85,7 @@ func (h *harness) copyServe(name string) {
 // channel to a backend port left idle for MOCHI_IDE_IDLE (default 150s) and still working.
 func TestJetBrainsGatewayPattern(t *testing.T) {
 	requireDocker(t)
-	// Mostly idle time: it runs beside the other tests (each has its own gateway and workspace).
+	// Mostly idle time; every test here runs in parallel (each has its own gateway and workspace).
 	t.Parallel()
 	python := paramikoPython(t)
 	idle := envDuration(t, "MOCHI_IDE_IDLE", 150*time.Second)

@@ -74,9 +74,10 @@ func readLine(addr string) (string, error) {
 func (h *harness) waitListening(name string, ports ...int) {
 	h.t.Helper()
 	for _, p := range ports {
-		script := fmt.Sprintf("for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/%d) 2>/dev/null && exit 0; sleep 0.1; done; exit 1", p)
+		script := fmt.Sprintf("for i in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/%d) 2>/dev/null && exit 0; sleep 0.1; done; exit 1", p)
 		if r := h.run(time.Minute, "ssh", "-F", h.sshConfig(), name+".mochi", "bash", "-c", shellQuote(script)); r.code != 0 {
-			h.t.Fatalf("nothing listens on %d inside %s (exit %d): %s", p, name, r.code, r.err)
+			procs := h.ssh(name, `ls -l /tmp; for p in /proc/[0-9]*; do echo "${p#/proc/} $(tr '\0' ' ' < $p/cmdline)"; done`)
+			h.t.Fatalf("nothing listens on %d inside %s after 30s (exit %d): %s\nprocesses:\n%s", p, name, r.code, r.err, procs.out)
 		}
 	}
 }
@@ -93,6 +94,7 @@ func serveCmd(port int, text string) string {
 // a forward with no listener closing only its own connections.
 func TestPortForwarding(t *testing.T) {
 	requireDocker(t, "perl")
+	t.Parallel()
 	h := newHarness(t)
 	// Workspace ports are picked free on this machine so that each forward can take the same
 	// local port, except taken, whose local port this test holds.
@@ -195,6 +197,7 @@ func TestPortForwarding(t *testing.T) {
 // that does not exist, makes mochi up fail and say which entry.
 func TestPortForwardingBadConfig(t *testing.T) {
 	requireDocker(t)
+	t.Parallel()
 	h := newHarness(t)
 	compose := "services:\n  app:\n    image: mochi-test/debian:bookworm\n    command: sleep infinity\n    labels:\n      mochi.test: \"1\"\n"
 	cases := []struct {

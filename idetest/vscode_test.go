@@ -252,6 +252,7 @@ func checkServer(t *testing.T, dial dialFunc, hostport, token string) {
 // server on a unix socket reached by `ssh -L PORT:/path`.
 func TestVSCodeRemoteSSH(t *testing.T) {
 	requireDocker(t)
+	t.Parallel()
 	c := requireCache(t)
 	h := newHarness(t)
 	ws := newWorkspace(t, "ide-vscode", map[string]string{
