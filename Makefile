@@ -16,7 +16,7 @@ export MOCHI_NO_SERVER := 1
 # difftest/ and other end-to-end tests run this binary.
 export MOCHI_BIN := $(CURDIR)/$(BIN)
 
-.PHONY: all build test lint vet fmt test-reliability bench demo clean help
+.PHONY: all build test lint vet fmt test-reliability test-ide bench demo clean help
 
 all: build
 
@@ -25,6 +25,7 @@ help:
 	@echo "make test              go vet + go test ./... (engine tests need MOCHI_TEST_ENGINES=docker)"
 	@echo "make lint              gofmt -l + go vet"
 	@echo "make test-reliability  go test -run Reliability ./..."
+	@echo "make test-ide          go test ./idetest (IDE clients end to end; needs scripts/install-ide-deps.sh)"
 	@echo "make bench             bench/*.sh: mochi against the reference CLI, markdown tables"
 	@echo "make demo              build and bring up examples/hello"
 
@@ -52,6 +53,10 @@ test-reliability: build
 	RELIABILITY=1 MOCHI_NO_SERVER= MOCHI_TEST_ENGINES=$${MOCHI_TEST_ENGINES:-docker} \
 		$(GO) test -count=1 -timeout 40m -run Reliability $(TESTFLAGS) ./...
 
+test-ide: build
+	bash scripts/install-ide-deps.sh
+	MOCHI_NO_SERVER= MOCHI_TEST_ENGINES=$${MOCHI_TEST_ENGINES:-docker} $(GO) test -count=1 -v -timeout 20m $(TESTFLAGS) ./idetest
+
 bench: build
 	@bash bench/up.sh
 	@bash bench/exec.sh
@@ -59,6 +64,7 @@ bench: build
 	@bash bench/compose.sh
 	@bash bench/ssh.sh
 	@bash bench/lxc.sh
+	@bash bench/ide.sh
 
 demo: build
 	./$(BIN) up --workspace-folder examples/hello
