@@ -349,7 +349,14 @@ func (s *session) startPty(cmd *exec.Cmd) (func(), error) {
 		case <-time.After(ptyDrain):
 		}
 		p.master.Close()
-		<-done
+		// A background process may still hold the terminal, and the master was put in
+		// blocking mode when the pty was set up, so Close does not wake the reading
+		// goroutine: give it a moment, then report the exit anyway (it ends when the last
+		// holder closes the terminal).
+		select {
+		case <-done:
+		case <-time.After(ptyDrain):
+		}
 	}, nil
 }
 

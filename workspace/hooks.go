@@ -166,11 +166,8 @@ func (e *Engine) execHook(ctx context.Context, s *session, argv []string, out io
 	})
 }
 
-// hookLeader runs a hook under a shell that outlives it briefly. A hook runs on a terminal,
-// as with the reference; when the terminal's session leader exits, the kernel hangs up its
-// process group, which kills a `nohup server &` that has not yet ignored SIGHUP. The short
-// grace gives such background processes (typical in postStartCommand) time to start; it is
-// only taken when the hook left processes behind in the terminal's session.
+// hookLeader runs a hook on its terminal (as the reference does) in a process group that the
+// terminal's hang-up does not reach; see hookLeaderScript.
 func hookLeader(argv []string) []string {
 	return append([]string{"/bin/sh", "-c", hookLeaderScript, "mochi-hook"}, argv...)
 }
@@ -203,12 +200,10 @@ func argv(c *devcontainer.Command) []string {
 	return []string{"/bin/sh", "-c", c.Shell}
 }
 
-// hookLeaderScript runs "$@", then waits 0.3 s if other processes remain in its session ($$
-// leads it: field 6 of /proc/PID/stat is the session id).
-const hookLeaderScript = `"$@"; s=$?
-for f in /proc/[0-9]*/stat; do
-  read -r l < "$f" 2>/dev/null || continue
-  set -- $l
-  if [ "$6" = "$$" ] && [ "$1" != "$$" ]; then sleep 0.3; break; fi
-done 2>/dev/null
-exit $s`
+// hookLeaderScript runs "$@" as a background job of a job-control shell, so the hook and
+// everything it starts live in a process group of their own: when the terminal's session
+// leader (this shell) exits, the kernel hangs up only the foreground group, and a server the
+// hook left running (`nohup server &`, or even `server &`) survives, however slowly it starts.
+const hookLeaderScript = `set -m
+"$@" &
+wait $!`
