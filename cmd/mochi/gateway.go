@@ -39,6 +39,9 @@ func newGatewayFiles(home string) gatewayFiles {
 	}
 }
 
+// buildFile records which build of mochi the running server is.
+func (g gatewayFiles) buildFile() string { return filepath.Join(g.home, "server.build") }
+
 // serverAddr is the gateway's address: the running server's, else the default.
 func (g gatewayFiles) serverAddr() string {
 	if b, err := os.ReadFile(g.addrFile); err == nil && strings.TrimSpace(string(b)) != "" {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -101,6 +102,7 @@ func runServer(ctx context.Context, ios *IOStreams, c *common, g gatewayFiles, a
 	if err := os.WriteFile(g.pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
 		return fmt.Errorf("record server pid: %w", err)
 	}
+	_ = os.WriteFile(g.buildFile(), []byte(buildID()+"\n"), 0o600)
 	defer os.Remove(g.pidFile)
 	log.Info("mochi server listening", "ssh", l.Addr().String())
 	go portLoop(ctx, engines, g.home, log)
@@ -152,12 +154,37 @@ func startBackground(ctx context.Context, g gatewayFiles, addr string, startStop
 	}
 }
 
-// ensureServer starts the gateway in the background unless it is running.
+// ensureServer starts the gateway in the background unless it is running. A server from
+// another build of mochi (an upgrade, a rebuild) is replaced, so clients never meet an old one.
 func ensureServer(ctx context.Context, g gatewayFiles) error {
-	if _, ok := g.serverRunning(ctx); ok {
-		return nil
+	if pid, ok := g.serverRunning(ctx); ok {
+		b, _ := os.ReadFile(g.buildFile())
+		if strings.TrimSpace(string(b)) == buildID() {
+			return nil
+		}
+		if p, err := os.FindProcess(pid); err == nil && p.Signal(syscall.SIGTERM) == nil {
+			for i := 0; i < 100; i++ {
+				if _, ok := g.serverRunning(ctx); !ok {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
 	}
 	return startBackground(ctx, g, g.serverAddr(), false)
+}
+
+// buildID names this build of mochi: the version and the executable's size and time.
+func buildID() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return version
+	}
+	fi, err := os.Stat(exe)
+	if err != nil {
+		return version
+	}
+	return fmt.Sprintf("%s %d %d", version, fi.Size(), fi.ModTime().UnixNano())
 }
 
 func newServerStatusCmd(ios *IOStreams) *cobra.Command {
