@@ -65,18 +65,7 @@ func OpenNamedStore(home string) (*NamedStore, error) {
 
 // Get returns the record of name, or an error wrapping fs.ErrNotExist.
 func (s *NamedStore) Get(name string) (*Named, error) {
-	if !validName.MatchString(name) {
-		return nil, fmt.Errorf("workspace %q: %w", name, fs.ErrNotExist)
-	}
-	data, err := os.ReadFile(filepath.Join(s.dir, name+".json"))
-	if err != nil {
-		return nil, fmt.Errorf("workspace %s: %w", name, err)
-	}
-	var n Named
-	if err := json.Unmarshal(data, &n); err != nil {
-		return nil, fmt.Errorf("read workspace %s: %w", name, err)
-	}
-	return &n, nil
+	return readRecord[Named](s.dir, name)
 }
 
 // List returns every record, sorted by name.

@@ -44,14 +44,20 @@ var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // Get returns the record named name, or an error wrapping fs.ErrNotExist.
 func (s *Store) Get(name string) (*Record, error) {
+	return readRecord[Record](s.dir, name)
+}
+
+// readRecord reads dir/NAME.json (a workspace record of either store), or an error wrapping
+// fs.ErrNotExist.
+func readRecord[T any](dir, name string) (*T, error) {
 	if !validName.MatchString(name) {
 		return nil, fmt.Errorf("workspace name %q: %w", name, fs.ErrNotExist)
 	}
-	data, err := os.ReadFile(filepath.Join(s.dir, name+".json"))
+	data, err := os.ReadFile(filepath.Join(dir, name+".json"))
 	if err != nil {
 		return nil, fmt.Errorf("read workspace %s: %w", name, err)
 	}
-	var r Record
+	var r T
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("read workspace %s: %w", name, err)
 	}
