@@ -86,7 +86,7 @@ func (h *harness) waitListening(name string, ports ...int) {
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 func serveCmd(port int, text string) string {
-	return fmt.Sprintf("nohup perl /tmp/serve.pl %d %s >/dev/null 2>&1 &", port, text)
+	return fmt.Sprintf("setsid nohup perl /tmp/serve.pl %d %s >/dev/null 2>&1 </dev/null &", port, text)
 }
 
 // TestPortForwarding: forwardPorts served, a port that starts listening later forwarded by
