@@ -38,6 +38,7 @@ export DEBIAN_FRONTEND=noninteractive
 # common case (everything present) costs no dpkg or apt call at all.
 packages=(
 	docker.io:/usr/sbin/dockerd
+	docker-compose:/usr/bin/docker-compose
 	debootstrap:/usr/sbin/debootstrap
 	git:/usr/bin/git
 	rsync:/usr/bin/rsync
