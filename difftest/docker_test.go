@@ -35,15 +35,23 @@ func dockerProbe() error {
 // containerInfo is the part of `docker inspect` the observations use.
 type containerInfo struct {
 	ID      string
+	Name    string
 	Created string
 	Image   string
 	State   struct {
+		Status    string
 		Running   bool
+		ExitCode  int
 		StartedAt string
+		Health    *struct{ Status string }
 	}
 	Config struct {
+		Image  string
 		Env    []string
 		Labels map[string]string
+	}
+	NetworkSettings struct {
+		Networks map[string]struct{ Aliases []string }
 	}
 	HostConfig struct {
 		CapAdd []string

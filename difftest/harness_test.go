@@ -53,7 +53,10 @@ type diffCase struct {
 	needs []string          // the sub-commands the steps use, checked on mochi before its side runs
 	cross bool              // also run reference-then-mochi and mochi-then-reference
 	env   map[string]string // extra host environment for the tools (for ${localEnv:...})
-	steps func(s *session)
+	// compose marks a compose configuration: the reference needs a compose tool (its absence
+	// fails the case), and each session's compose project is removed by its label.
+	compose bool
+	steps   func(s *session)
 }
 
 // variant says which tool runs the first and the second half of a case's steps.
@@ -101,6 +104,12 @@ func TestDifftest(t *testing.T) {
 // runCase runs the variants of one case concurrently and compares their observations.
 func runCase(t *testing.T, c diffCase, ref, mochi *tool) {
 	ctx := context.Background()
+	if c.compose {
+		if err := composeTool(ctx); err != nil {
+			// Docker was asked for (MOCHI_TEST_ENGINES), so the oracle must be complete.
+			t.Fatal(err)
+		}
+	}
 	variants := []variant{{"reference", ref, ref}}
 	if reason := mochiMissing(ctx, mochi, c.needs); reason != "" {
 		t.Run("mochi", func(t *testing.T) { t.Skip(reason) })
@@ -193,6 +202,15 @@ func runSession(ctx context.Context, t *testing.T, c diffCase, v variant) []obse
 			t.Errorf("%s: %v", s.name, err)
 		}
 	})
+	if c.compose {
+		// Registered after the workspace's cleanup, so it runs first: the project's containers
+		// go before the images they use.
+		t.Cleanup(func() {
+			if err := removeComposeProject(context.Background(), s.project()); err != nil {
+				t.Errorf("%s: %v", s.name, err)
+			}
+		})
+	}
 	if err := copyFixture(filepath.Join("testdata", c.name), s.ws, map[string]string{"@RUN@": s.runID}); err != nil {
 		s.fail(err)
 		return s.obs

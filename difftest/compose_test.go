@@ -1,0 +1,399 @@
+package difftest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Compose cases. Their fixtures set COMPOSE_PROJECT_NAME=mochi-difftest-@RUN@ in the workspace's
+// .env, which both tools read first when they name the project (the reference's getProjectName,
+// mochi's compose.ProjectName), so the variants of a case, which run at the same time in
+// folders with the same basename, get projects of their own. A session removes everything
+// carrying its project label (containers, networks, volumes) when it ends.
+//
+// The reference drives a compose tool: `docker compose` (v2) when the engine has the plugin,
+// else `docker-compose`. On the build machines that is Debian's docker-compose 1.29 (v1), while
+// mochi creates what Compose v2 creates; known_test.go lists where the two differ.
+
+const (
+	labelProject = "com.docker.compose.project"
+	labelService = "com.docker.compose.service"
+	// composePrefix starts every fixture's project name; the run id follows.
+	composePrefix = "mochi-difftest-"
+)
+
+// project is the compose project name of the session (see the fixtures' .env).
+func (s *session) project() string { return composePrefix + s.runID }
+
+// composeTool returns an error when neither `docker compose` nor `docker-compose` answers: the
+// reference cannot run a compose configuration without one.
+func composeTool(ctx context.Context) error {
+	if _, err := docker(ctx, "compose", "version"); err == nil {
+		return nil
+	}
+	p, err := exec.LookPath("docker-compose")
+	if err != nil {
+		return errors.New("no compose tool for the reference CLI: neither `docker compose` nor docker-compose is installed (scripts/setup-debian.sh installs Debian's docker-compose)")
+	}
+	if out, err := exec.CommandContext(ctx, p, "version").CombinedOutput(); err != nil {
+		return fmt.Errorf("%s version: %w: %s", p, err, out)
+	}
+	return nil
+}
+
+// projectContainers inspects every container of the project, sorted by service.
+func projectContainers(ctx context.Context, project string) ([]*containerInfo, error) {
+	ids, err := containersByLabel(ctx, labelProject+"="+project)
+	if err != nil {
+		return nil, err
+	}
+	var out []*containerInfo
+	for _, id := range ids {
+		info, err := inspectContainer(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Config.Labels[labelService] < out[j].Config.Labels[labelService]
+	})
+	return out, nil
+}
+
+// projectView records one line per container of the project (sorted by service), made by view.
+func (s *session) projectView(step string, view func(svc string, c *containerInfo) string) {
+	if s.broken != "" {
+		s.record(step, "<not run: harness error>")
+		return
+	}
+	cs, err := projectContainers(s.ctx, s.project())
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	var b strings.Builder
+	for _, c := range cs {
+		b.WriteString(view(c.Config.Labels[labelService], c))
+	}
+	if len(cs) == 0 {
+		b.WriteString("<no containers>\n")
+	}
+	s.record(step, b.String())
+}
+
+// services records each service's container state (with health and exit code where they mean
+// something).
+func (s *session) services(step string) {
+	s.projectView(step, func(svc string, c *containerInfo) string {
+		line := svc + " " + c.State.Status
+		if c.State.Health != nil {
+			line += " health=" + c.State.Health.Status
+		}
+		if !c.State.Running {
+			line += fmt.Sprintf(" exit=%d", c.State.ExitCode)
+		}
+		return line + "\n"
+	})
+}
+
+// containerNames records each service's container name.
+func (s *session) containerNames(step string) {
+	s.projectView(step, func(svc string, c *containerInfo) string {
+		return svc + " " + strings.TrimPrefix(c.Name, "/") + "\n"
+	})
+}
+
+// serviceImages records the image each service's container was created from.
+func (s *session) serviceImages(step string) {
+	s.projectView(step, func(svc string, c *containerInfo) string { return svc + " " + c.Config.Image + "\n" })
+}
+
+// referenceOverride matches the override files the reference writes into its user data folder
+// and lists in com.docker.compose.project.config_files; the name carries a time and a UUID.
+var referenceOverride = regexp.MustCompile(`/[^,]*/docker-compose/docker-compose\.devcontainer\.(build|containerFeatures)-[^,/]*\.yml`)
+
+// composeLabels records the given labels of each service's container.
+func (s *session) composeLabels(step string, keys ...string) {
+	s.projectView(step, func(svc string, c *containerInfo) string {
+		var b strings.Builder
+		for _, k := range keys {
+			v, ok := c.Config.Labels[k]
+			if !ok {
+				v = "<absent>"
+			}
+			v = referenceOverride.ReplaceAllString(v, "<reference override: $1>")
+			fmt.Fprintf(&b, "%s %s=%s\n", svc, k, v)
+		}
+		return b.String()
+	})
+}
+
+// composeLabelKeys records which com.docker.compose.* labels each container, network and volume
+// of the project carries.
+func (s *session) composeLabelKeys(step string) {
+	if s.broken != "" {
+		s.record(step, "<not run: harness error>")
+		return
+	}
+	keys := func(labels map[string]string) string {
+		var ks []string
+		for _, k := range sortedKeys(labels) {
+			if strings.HasPrefix(k, "com.docker.compose.") {
+				ks = append(ks, k)
+			}
+		}
+		return strings.Join(ks, " ")
+	}
+	var b strings.Builder
+	cs, err := projectContainers(s.ctx, s.project())
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	for _, c := range cs {
+		fmt.Fprintf(&b, "container %s: %s\n", c.Config.Labels[labelService], keys(c.Config.Labels))
+	}
+	for _, kind := range []string{"network", "volume"} {
+		rs, err := projectResources(s.ctx, kind, s.project())
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		for _, r := range rs {
+			fmt.Fprintf(&b, "%s %s: %s\n", kind, r.Name, keys(r.Labels))
+		}
+	}
+	s.record(step, b.String())
+}
+
+// aliases records each container's aliases on each network, without the container's short id
+// (the engine adds it, whoever creates the container).
+func (s *session) aliases(step string) {
+	s.projectView(step, func(svc string, c *containerInfo) string {
+		var b strings.Builder
+		for _, n := range sortedKeys(c.NetworkSettings.Networks) {
+			var as []string
+			for _, a := range c.NetworkSettings.Networks[n].Aliases {
+				if len(c.ID) < 12 || a != c.ID[:12] {
+					as = append(as, a)
+				}
+			}
+			slices.Sort(as)
+			fmt.Fprintf(&b, "%s %s: %s\n", svc, n, strings.Join(as, " "))
+		}
+		return b.String()
+	})
+}
+
+// resourceInfo is the part of `docker network/volume inspect` the observations use.
+type resourceInfo struct {
+	Name   string
+	Labels map[string]string
+}
+
+// projectResources inspects the project's networks or volumes (kind "network" or "volume").
+func projectResources(ctx context.Context, kind, project string) ([]resourceInfo, error) {
+	out, err := docker(ctx, kind, "ls", "-q", "--filter", "label="+labelProject+"="+project)
+	if err != nil {
+		return nil, err
+	}
+	names := strings.Fields(out)
+	if len(names) == 0 {
+		return nil, nil
+	}
+	out, err = docker(ctx, append([]string{kind, "inspect", "--format", "{{json .}}"}, names...)...)
+	if err != nil {
+		return nil, err
+	}
+	var res []resourceInfo
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r resourceInfo
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return nil, fmt.Errorf("parse docker %s inspect: %w", kind, err)
+		}
+		res = append(res, r)
+	}
+	sort.Slice(res, func(i, j int) bool { return res[i].Name < res[j].Name })
+	return res, nil
+}
+
+// resources records the project's networks or volumes with their labels, except the compose
+// version label (see versionLabels) and the config hash, whose presence composeLabelKeys records
+// and whose value is each tool's own.
+func (s *session) resources(step, kind string) {
+	if s.broken != "" {
+		s.record(step, "<not run: harness error>")
+		return
+	}
+	rs, err := projectResources(s.ctx, kind, s.project())
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	var b strings.Builder
+	for _, r := range rs {
+		var labels []string
+		for _, k := range sortedKeys(r.Labels) {
+			if k != "com.docker.compose.version" && k != "com.docker.compose.config-hash" {
+				labels = append(labels, k+"="+r.Labels[k])
+			}
+		}
+		fmt.Fprintf(&b, "%s %s\n", r.Name, strings.Join(labels, " "))
+	}
+	if len(rs) == 0 {
+		b.WriteString("<none>\n")
+	}
+	s.record(step, b.String())
+}
+
+// versionLabels records com.docker.compose.version on the project's containers, networks and
+// volumes: the version of the tool that created each.
+func (s *session) versionLabels(step string) {
+	if s.broken != "" {
+		s.record(step, "<not run: harness error>")
+		return
+	}
+	const key = "com.docker.compose.version"
+	var b strings.Builder
+	cs, err := projectContainers(s.ctx, s.project())
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	for _, c := range cs {
+		fmt.Fprintf(&b, "container %s: %s\n", c.Config.Labels[labelService], c.Config.Labels[key])
+	}
+	for _, kind := range []string{"network", "volume"} {
+		rs, err := projectResources(s.ctx, kind, s.project())
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		for _, r := range rs {
+			fmt.Fprintf(&b, "%s %s: %s\n", kind, r.Name, r.Labels[key])
+		}
+	}
+	s.record(step, b.String())
+}
+
+// serviceContainer returns the id of the service's container in the session's project.
+func (s *session) serviceContainer(svc string) (string, error) {
+	ids, err := containersByLabel(s.ctx, labelProject+"="+s.project())
+	if err != nil {
+		return "", err
+	}
+	for _, id := range ids {
+		info, err := inspectContainer(s.ctx, id)
+		if err == nil && info.Config.Labels[labelService] == svc {
+			return id, nil
+		}
+	}
+	return "", fmt.Errorf("no container for service %s in project %s", svc, s.project())
+}
+
+// serviceShell runs a shell snippet as root in a service's container with docker exec (outside
+// both tools) and records its output. The snippet must exit 0.
+func (s *session) serviceShell(step, svc, script string) {
+	if !s.ready(step) {
+		return
+	}
+	id, err := s.serviceContainer(svc)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	// -u 0: service images need not have a passwd file (the busybox one has none).
+	out, err := docker(s.ctx, "exec", "-u", "0", id, "sh", "-c", script)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	s.record(step, out)
+}
+
+// stopProject stops every running container of the project with docker, as a user closing the
+// workspace (or a reboot) would; with services, only those services' containers.
+func (s *session) stopProject(services ...string) {
+	if s.broken != "" {
+		return
+	}
+	cs, err := projectContainers(s.ctx, s.project())
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	var ids []string
+	for _, c := range cs {
+		if c.State.Running && (len(services) == 0 || slices.Contains(services, c.Config.Labels[labelService])) {
+			ids = append(ids, c.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if _, err := docker(s.ctx, append([]string{"stop", "-t", "5"}, ids...)...); err != nil {
+		s.fail(err)
+	}
+}
+
+// removeComposeProject removes every container, network and volume carrying the project label,
+// and the override files the reference wrote for the project (named in the containers'
+// config_files label and kept in its user data folder).
+func removeComposeProject(ctx context.Context, project string) error {
+	var errs []string
+	cs, err := projectContainers(ctx, project)
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
+	var ids []string
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+		for _, f := range referenceOverride.FindAllString(c.Config.Labels["com.docker.compose.project.config_files"], -1) {
+			if strings.HasPrefix(f, os.TempDir()+string(filepath.Separator)+"devcontainercli") {
+				if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+					errs = append(errs, err.Error())
+				}
+			}
+		}
+	}
+	if len(ids) > 0 {
+		if _, err := docker(ctx, append([]string{"rm", "-f", "-v"}, ids...)...); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	for _, kind := range []string{"network", "volume"} {
+		out, err := docker(ctx, kind, "ls", "-q", "--filter", "label="+labelProject+"="+project)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		if names := strings.Fields(out); len(names) > 0 {
+			if _, err := docker(ctx, append([]string{kind, "rm"}, names...)...); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("clean up compose project %s: %s", project, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
