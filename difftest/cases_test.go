@@ -233,7 +233,7 @@ var cases = []diffCase{
 			s.shell("mark survived", "ls /tmp/state 2>&1 || true")
 			s.file("hooks", hooksLog)
 			s.inspect("number of workspace containers", func(*containerInfo) string {
-				ids, err := containersByLabel(s.ctx, "devcontainer.local_folder="+s.ws)
+				ids, err := s.containersByLabel("devcontainer.local_folder=" + s.ws)
 				if err != nil {
 					return err.Error()
 				}

@@ -192,13 +192,14 @@ func runSession(ctx context.Context, t *testing.T, c diffCase, v variant) []obse
 		runID:     newRunID(),
 		ids:       map[string]string{},
 		lastSteps: map[string]int{},
+		lxc:       v.first.lxc,
 	}
 	s.ws = filepath.Join(s.tmp, c.name)
 	for k, val := range c.env {
 		s.env = append(s.env, k+"="+val)
 	}
 	t.Cleanup(func() {
-		if err := removeWorkspace(context.Background(), s.ws, s.runID); err != nil {
+		if err := s.removeWorkspace(); err != nil {
 			t.Errorf("%s: %v", s.name, err)
 		}
 	})

@@ -28,10 +28,11 @@ type session struct {
 	second *tool  // runs the steps of a case's second half (see then)
 	cur    *tool  // nil until then() is called: first is used
 
-	tmp, ws string   // the session's temp root and the workspace folder in it
-	env     []string // extra host environment for tool processes
-	flags   []string // added to every tool command after --workspace-folder (e.g. --config)
-	runID   string   // value of runLabel on the fixture's images
+	tmp, ws string     // the session's temp root and the workspace folder in it
+	env     []string   // extra host environment for tool processes
+	flags   []string   // added to every tool command after --workspace-folder (e.g. --config)
+	runID   string     // value of runLabel on the fixture's images
+	lxc     *lxcEngine // non-nil: mochi runs on LXC and containers are observed there (lxc_engine_test.go)
 
 	fullUpJSON bool // record up's whole result (canonical JSON), not only the common fields
 
@@ -146,7 +147,7 @@ func (s *session) setContainer(id string) {
 	if _, ok := s.ids[id]; !ok {
 		s.ids[id] = fmt.Sprintf("<container-%d>", len(s.ids)+1)
 	}
-	info, err := inspectContainer(s.ctx, id)
+	info, err := s.inspectContainer(id)
 	if err != nil {
 		return // the next step that needs the container will say so
 	}
@@ -218,7 +219,7 @@ func (s *session) readFile(step, path string, sorted bool) {
 	if !s.ready(step) {
 		return
 	}
-	out, err := docker(s.ctx, "exec", "-u", "root", s.ctr, "sh", "-c", `cat "$1" 2>/dev/null || echo "<missing>"`, "sh", path)
+	out, err := s.rootShell(`cat "$1" 2>/dev/null || echo "<missing>"`, "sh", path)
 	if err != nil {
 		s.fail(err)
 		return
@@ -235,7 +236,7 @@ func (s *session) shell(step, script string) {
 	if !s.ready(step) {
 		return
 	}
-	out, err := docker(s.ctx, "exec", "-u", "root", s.ctr, "sh", "-c", script)
+	out, err := s.rootShell(script)
 	if err != nil {
 		s.fail(err)
 		return
@@ -258,7 +259,7 @@ func (s *session) inspect(step string, view func(*containerInfo) string) {
 	if !s.ready(step) {
 		return
 	}
-	info, err := inspectContainer(s.ctx, s.ctr)
+	info, err := s.inspectContainer(s.ctr)
 	if err != nil {
 		s.fail(err)
 		return
@@ -290,7 +291,7 @@ func (s *session) markers(step, home string) {
 	if !s.ready(step) {
 		return
 	}
-	info, err := inspectContainer(s.ctx, s.ctr)
+	info, err := s.inspectContainer(s.ctr)
 	if err != nil {
 		s.fail(err)
 		return
@@ -298,7 +299,7 @@ func (s *session) markers(step, home string) {
 	script := `for f in "$1"/.devcontainer/.* "$1"/.devcontainer/* /var/devcontainer/.* /var/devcontainer/*; do
 	[ -f "$f" ] && printf '%s=%s\n' "$f" "$(cat "$f")"
 done; true`
-	out, err := docker(s.ctx, "exec", "-u", "root", s.ctr, "sh", "-c", script, "sh", home)
+	out, err := s.rootShell(script, "sh", home)
 	if err != nil {
 		s.fail(err)
 		return
@@ -316,7 +317,7 @@ func (s *session) stop() {
 	if s.broken != "" || s.ctr == "" {
 		return
 	}
-	if _, err := docker(s.ctx, "stop", "-t", "5", s.ctr); err != nil {
+	if err := s.stopContainer(); err != nil {
 		s.fail(err)
 	}
 }
@@ -326,7 +327,7 @@ func (s *session) dockerRun(args ...string) {
 	if s.broken != "" || s.ctr == "" {
 		return
 	}
-	if _, err := docker(s.ctx, append(args, s.ctr)...); err != nil {
+	if err := s.engineRun(args...); err != nil {
 		s.fail(err)
 	}
 }

@@ -23,6 +23,8 @@ const commandTimeout = 3 * time.Minute
 type tool struct {
 	name string // "reference" or "mochi"
 	path string
+	env  []string   // added to every invocation's environment (after the session's)
+	lxc  *lxcEngine // non-nil: mochi on LXC, whose containers sessions observe there
 
 	mu       sync.Mutex
 	supports map[string]bool // sub-command -> implemented (mochi only)
@@ -40,7 +42,7 @@ func (tl *tool) run(ctx context.Context, dir string, env []string, stdin string,
 	defer cancel()
 	cmd := exec.CommandContext(ctx, tl.path, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), env...), tl.env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

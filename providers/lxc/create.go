@@ -138,7 +138,7 @@ func (p *Provider) build(ctx context.Context, rec *record, s *settings, spec pro
 		rec.Hostname = hostnameFor(rec.Name)
 	}
 	for rel, content := range map[string]string{
-		"etc/hosts":       hostsFile(rec.IP, rec.Hostname),
+		"etc/hosts":       hostsFile(rec.IP, rec.Hostname, s.extraHosts, bridgeIP.String()),
 		"etc/hostname":    rec.Hostname + "\n",
 		"etc/resolv.conf": p.resolvConf(bridgeIP),
 	} {

@@ -147,9 +147,19 @@ func (p *Provider) resolvConf(bridgeIP net.IP) string {
 	return b.String()
 }
 
-// hostsFile returns /etc/hosts for a container.
-func hostsFile(ip, hostname string) string {
-	return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + ip + "\t" + hostname + "\n"
+// hostsFile returns /etc/hosts for a container: localhost, its own name, then the extra
+// entries (--add-host; an empty address is the bridge's, as Docker's host-gateway).
+func hostsFile(ip, hostname string, extra []hostEntry, bridgeIP string) string {
+	var b strings.Builder
+	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + ip + "\t" + hostname + "\n")
+	for _, h := range extra {
+		addr := h.ip
+		if addr == "" {
+			addr = bridgeIP
+		}
+		b.WriteString(addr + "\t" + h.name + "\n")
+	}
+	return b.String()
 }
 
 // hostnameFor makes a valid host name from a container name (at most 63 letters, digits, -).

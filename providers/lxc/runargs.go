@@ -2,6 +2,7 @@ package lxc
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path"
 	"slices"
@@ -21,10 +22,15 @@ type settings struct {
 	mounts     []providers.Mount
 	ports      []string
 	labels     map[string]string
+	extraHosts []hostEntry // --add-host, in order
 }
 
+// hostEntry is one extra /etc/hosts line; an empty ip means the bridge's address
+// (--add-host NAME:host-gateway).
+type hostEntry struct{ name, ip string }
+
 // supportedRunArgs lists the `docker run` flags with an LXC meaning, for error messages.
-const supportedRunArgs = "--privileged, --cap-add, -e/--env, -h/--hostname, -v/--volume, -p/--publish, -l/--label, -u/--user, --name, --init, --security-opt apparmor=unconfined|seccomp=unconfined|label=disable"
+const supportedRunArgs = "--privileged, --cap-add, --add-host, -e/--env, -h/--hostname, -v/--volume, -p/--publish, -l/--label, -u/--user, --name, --init, --security-opt apparmor=unconfined|seccomp=unconfined|label=disable"
 
 // newSettings applies spec, then its RunArgs (which may override it), like the Docker provider.
 func newSettings(spec providers.CreateSpec) (*settings, error) {
@@ -87,7 +93,7 @@ func (s *settings) runArgs(args []string) error {
 			s.privileged = !hasVal || val == "true"
 		case "--init":
 			// The keep-alive init reaps what it starts; nothing to add.
-		case "--cap-add", "--security-opt", "-e", "--env", "-h", "--hostname", "-v", "--volume",
+		case "--cap-add", "--add-host", "--security-opt", "-e", "--env", "-h", "--hostname", "-v", "--volume",
 			"-p", "--publish", "-l", "--label", "-u", "--user", "--name":
 			v, err := value()
 			if err != nil {
@@ -111,6 +117,21 @@ func (s *settings) apply(flag, v string) error {
 	switch flag {
 	case "--cap-add":
 		s.capAdd = append(s.capAdd, v)
+	case "--add-host":
+		// NAME:IP (IPv6 addresses contain colons, so the first one splits) or NAME=IP.
+		name, ip, ok := strings.Cut(v, "=")
+		if !ok {
+			name, ip, ok = strings.Cut(v, ":")
+		}
+		if !ok || name == "" || ip == "" {
+			return fmt.Errorf("runArgs --add-host %s: expected NAME:IP", v)
+		}
+		if ip == "host-gateway" {
+			ip = ""
+		} else if net.ParseIP(ip) == nil {
+			return fmt.Errorf("runArgs --add-host %s: %q is not an IP address", v, ip)
+		}
+		s.extraHosts = append(s.extraHosts, hostEntry{name, ip})
 	case "--security-opt":
 		return s.securityOpt(v)
 	case "-e", "--env":

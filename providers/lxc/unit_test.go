@@ -48,6 +48,25 @@ func TestRunArgs(t *testing.T) {
 	}
 }
 
+func TestAddHost(t *testing.T) {
+	s, err := newSettings(providers.CreateSpec{RunArgs: []string{
+		"--add-host", "db.example:192.0.2.7", "--add-host=v6.example:2001:db8::1", "--add-host", "gw.example=host-gateway"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := hostsFile("10.0.3.200", "ws", s.extraHosts, "10.0.3.1")
+	want := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.0.3.200\tws\n" +
+		"192.0.2.7\tdb.example\n2001:db8::1\tv6.example\n10.0.3.1\tgw.example\n"
+	if got != want {
+		t.Errorf("hosts file:\n%s\nwant:\n%s", got, want)
+	}
+	for _, bad := range []string{"nohost", "name:not-an-ip", ":192.0.2.1"} {
+		if _, err := newSettings(providers.CreateSpec{RunArgs: []string{"--add-host", bad}}); err == nil || !strings.Contains(err.Error(), "--add-host "+bad) {
+			t.Errorf("--add-host %s: error %v, want one naming it", bad, err)
+		}
+	}
+}
+
 func TestRunArgsRefused(t *testing.T) {
 	for _, tc := range []struct {
 		spec providers.CreateSpec
