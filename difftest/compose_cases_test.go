@@ -52,4 +52,73 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 			s.markers("markers", "/home/erin")
 		},
 	},
+	{
+		name: "compose-health", needs: upExec, compose: true,
+		steps: func(s *session) {
+			s.up("up")
+			s.services("services")
+			s.file("what app found when it started", "/tmp/app-start")
+			s.file("what postCreateCommand found", "/tmp/seen-by-postcreate")
+			s.containerNames("container names")
+			s.composeLabelKeys("compose label keys")
+			s.exec("exec MOCHI_SERVICE_* (mochi's service discovery)", envMochiServices...)
+		},
+	},
+	{
+		name: "compose-unhealthy", needs: []string{"up"}, compose: true,
+		steps: func(s *session) {
+			s.up("up (db never becomes healthy)")
+			s.services("services after the failed up")
+		},
+	},
+	{
+		name: "compose-restart", needs: upExec, compose: true,
+		steps: func(s *session) {
+			s.up("up")
+			s.services("services")
+			s.up("up again (project running)")
+			s.file("hooks", hooksLog)
+			s.stopProject()
+			s.services("services after docker stop")
+			s.up("up after docker stop")
+			s.services("services after up")
+			s.file("hooks after stop and up", hooksLog)
+			s.markers("markers", "/root")
+			s.exec("app reaches db", "bash", "-c", `exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3`)
+			s.stopProject("db")
+			s.up("up with only db stopped")
+			s.services("services after up with only db stopped")
+		},
+	},
+	{
+		name: "compose-cross-reuse", needs: upExec, compose: true, cross: true,
+		steps: func(s *session) {
+			s.up("up by the first tool")
+			s.then()
+			s.up("up by the second tool")
+			s.services("services")
+			s.containerNames("container names")
+			s.composeLabels("compose labels", composeLabelsCommon...)
+			s.file("hooks", hooksLog)
+			s.exec("exec by the second tool", whoAmI...)
+			s.execSorted("exec env by the second tool (without MOCHI_SERVICE_*)", envWithoutMochi...)
+			s.exec("app reaches db", "bash", "-c", `exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3`)
+		},
+	},
+	{
+		name: "compose-cross-stopped", needs: upExec, compose: true, cross: true,
+		steps: func(s *session) {
+			s.up("up by the first tool")
+			s.stopProject()
+			s.then()
+			s.up("up by the second tool after docker stop")
+			s.services("services")
+			s.containerNames("container names")
+			s.composeLabels("compose labels", composeLabelsCommon...)
+			s.file("hooks", hooksLog)
+			s.markers("markers", "/root")
+			s.exec("exec by the second tool", whoAmI...)
+			s.exec("app reaches db", "bash", "-c", `exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3`)
+		},
+	},
 }

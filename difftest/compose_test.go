@@ -115,8 +115,14 @@ func (s *session) containerNames(step string) {
 
 // serviceImages records the image each service's container was created from.
 func (s *session) serviceImages(step string) {
-	s.projectView(step, func(svc string, c *containerInfo) string { return svc + " " + c.Config.Image + "\n" })
+	s.projectView(step, func(svc string, c *containerInfo) string {
+		return svc + " " + folderImageHash.ReplaceAllString(c.Config.Image, "-<folder hash>") + "\n"
+	})
 }
+
+// folderImageHash is the SHA-256 of the workspace path in the reference's image names
+// (vsc-<folder>-<hash>[-uid]).
+var folderImageHash = regexp.MustCompile(`-[0-9a-f]{64}\b`)
 
 // referenceOverride matches the override files the reference writes into its user data folder
 // and lists in com.docker.compose.project.config_files; the name carries a time and a UUID.
