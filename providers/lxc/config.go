@@ -45,6 +45,9 @@ func (c *lxcConfig) render() (string, error) {
 	line("lxc.rootfs.path", c.rootfs)
 	line("lxc.uts.name", c.hostname)
 	line("lxc.autodev", "1")
+	// No /dev/tty1-4 for logins on virtual consoles (common.conf asks for 4): a workspace has
+	// no getty, and Docker has none either.
+	line("lxc.tty.max", "0")
 	line("lxc.signal.halt", "SIGTERM")
 	line("lxc.signal.stop", "SIGKILL")
 	line("lxc.console.logfile", c.consoleLog)
@@ -78,6 +81,9 @@ func (c *lxcConfig) render() (string, error) {
 			line("lxc.cap.drop", strings.Join(drop, " "))
 		}
 	}
+	// /dev/shm as Docker gives it (64 MiB), for POSIX shared memory (browsers, Python's
+	// multiprocessing, databases); autodev's /dev has none.
+	line("lxc.mount.entry", "shm dev/shm tmpfs rw,nosuid,nodev,noexec,size=65536k,create=dir 0 0")
 	for _, m := range c.mounts {
 		line("lxc.mount.entry", fmt.Sprintf("%s %s %s %s 0 0",
 			fstabEscape(m.source), fstabEscape(m.target), m.fstype, strings.Join(m.options, ",")))

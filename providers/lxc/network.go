@@ -151,7 +151,10 @@ func (p *Provider) resolvConf(bridgeIP net.IP) string {
 // entries (--add-host; an empty address is the bridge's, as Docker's host-gateway).
 func hostsFile(ip, hostname string, extra []hostEntry, bridgeIP string) string {
 	var b strings.Builder
-	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + ip + "\t" + hostname + "\n")
+	// The same lines as Docker's.
+	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" +
+		"fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n" +
+		ip + "\t" + hostname + "\n")
 	for _, h := range extra {
 		addr := h.ip
 		if addr == "" {

@@ -55,7 +55,9 @@ func TestAddHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := hostsFile("10.0.3.200", "ws", s.extraHosts, "10.0.3.1")
-	want := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.0.3.200\tws\n" +
+	want := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" +
+		"fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n" +
+		"10.0.3.200\tws\n" +
 		"192.0.2.7\tdb.example\n2001:db8::1\tv6.example\n10.0.3.1\tgw.example\n"
 	if got != want {
 		t.Errorf("hosts file:\n%s\nwant:\n%s", got, want)

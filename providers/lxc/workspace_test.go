@@ -72,7 +72,7 @@ func TestWorkspace(t *testing.T) {
 			{Type: "volume", Source: "mochi-lxc-test-vol", Target: "/data"},
 		},
 		Ports:     []string{"127.0.0.1::8080"},
-		RunArgs:   []string{"--hostname", "lxc-test-host", "-e", "FROM_RUNARGS=yes", "--cap-add=SYS_TIME"},
+		RunArgs:   []string{"--hostname", "lxc-test-host", "-e", "FROM_RUNARGS=yes", "--cap-add=SYS_TIME", "--add-host", "db.example:192.0.2.9"},
 		AgentPath: agent,
 	})
 	t.Cleanup(func() { os.RemoveAll(filepath.Join(state, "volumes", "mochi-lxc-test-vol")) })
@@ -87,6 +87,10 @@ func TestWorkspace(t *testing.T) {
 		{"echo x 2>/dev/null > " + providers.AgentTarget + " || echo read-only", "read-only\n"},
 		{"/bin/busybox grep -c nameserver /etc/resolv.conf", "1\n"},
 		{"echo kept > /data/v && echo changed > /etc/changed && echo ok", "ok\n"},
+		// What Docker gives a container too: POSIX shared memory, its /etc/hosts lines, and
+		// no virtual consoles.
+		{"echo x > /dev/shm/f && /bin/busybox grep -c ' /dev/shm tmpfs ' /proc/mounts", "1\n"},
+		{"/bin/busybox grep -c -e ip6-allnodes -e lxc-test-host -e '^192.0.2.9\tdb.example$' /etc/hosts; ls /dev/tty1 2>&1 >/dev/null | wc -l", "3\n1\n"},
 	}
 	for _, c := range checks {
 		if code, out := run(t, p, inst.ID, c.script); code != 0 || out != c.want {
