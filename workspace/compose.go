@@ -57,7 +57,8 @@ func (e *Engine) loadCompose(ctx context.Context, r *resolved, workspaceName str
 		return nil, fmt.Errorf("%s: a compose configuration needs \"service\"", r.configPath)
 	}
 	if _, err := p.Service(r.cfg.Service); err != nil {
-		return nil, fmt.Errorf("%s: service %q: %w", r.configPath, r.cfg.Service, err)
+		// err names the service, the compose files and the services they have.
+		return nil, fmt.Errorf("%s: %w", r.configPath, err)
 	}
 	if err := e.checkConfigPorts(r, p.ServiceNames()); err != nil {
 		return nil, err
