@@ -121,4 +121,20 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 			s.exec("app reaches db", "bash", "-c", `exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3`)
 		},
 	},
+	{
+		name: "compose-env-features", needs: []string{"up", "exec", "read-configuration"}, compose: true, env: localEnvVars,
+		steps: func(s *session) {
+			s.up("up")
+			s.services("services")
+			s.execSorted("exec env (without MOCHI_SERVICE_*)", envWithoutMochi...)
+			s.file("hooks", hooksLog)
+			s.file("service command ran (overrideCommand true)", "/tmp/cmd-ran")
+			s.shell("pid 1", `tr '\0' ' ' < /proc/1/cmdline; echo`)
+			s.inspect("docker mounts", mountsView)
+			s.resources("volumes", "volume")
+			s.serviceImages("images")
+			s.labels("labels")
+			s.command("read-configuration", "read-configuration")
+		},
+	},
 }

@@ -353,17 +353,24 @@ func (s *session) stopProject(services ...string) {
 }
 
 // removeComposeProject removes every container, network and volume carrying the project label,
-// and the override files the reference wrote for the project (named in the containers'
-// config_files label and kept in its user data folder).
+// the images the tools built for the workspace that those containers ran, and the override files
+// the reference wrote for the project (named in the containers' config_files label and kept in
+// its user data folder).
 func removeComposeProject(ctx context.Context, project string) error {
 	var errs []string
 	cs, err := projectContainers(ctx, project)
 	if err != nil {
 		errs = append(errs, err.Error())
 	}
-	var ids []string
+	var ids, images []string
 	for _, c := range cs {
 		ids = append(ids, c.ID)
+		// Images the tools built for this session's workspace or project (Features, UID
+		// update, service builds) carry the workspace's hash or the project's name; images
+		// built from a fixture Dockerfile also carry the run label (removeWorkspace).
+		if img := c.Config.Image; (strings.HasPrefix(img, "vsc-") || strings.HasPrefix(img, project)) && !slices.Contains(images, img) {
+			images = append(images, img)
+		}
 		for _, f := range referenceOverride.FindAllString(c.Config.Labels["com.docker.compose.project.config_files"], -1) {
 			if strings.HasPrefix(f, os.TempDir()+string(filepath.Separator)+"devcontainercli") {
 				if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -374,6 +381,11 @@ func removeComposeProject(ctx context.Context, project string) error {
 	}
 	if len(ids) > 0 {
 		if _, err := docker(ctx, append([]string{"rm", "-f", "-v"}, ids...)...); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	for _, img := range images {
+		if _, err := docker(ctx, "rmi", img); err != nil && !strings.Contains(err.Error(), "No such image") {
 			errs = append(errs, err.Error())
 		}
 	}

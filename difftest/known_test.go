@@ -1,5 +1,7 @@
 package difftest
 
+import "maps"
+
 // knownDiffs lists the steps ("case/step", as in the golden files) where mochi's observation
 // may differ from the reference's without failing the test; the difference is still printed
 // with -v. Each reason starts with "deliberate:" (a documented choice, keep the entry) or
@@ -30,10 +32,18 @@ var composeKnownDiffs = map[string]string{
 	"services after the failed up": "deliberate: when up fails, mochi stops again the services it started (issue #4: nothing is left running half-configured); docker-compose, v1 and v2 alike, leaves the unhealthy dependency running",
 }
 
+// composeCaseKnownDiffs are differences of one compose case; they take precedence over
+// composeKnownDiffs.
+var composeCaseKnownDiffs = map[string]string{
+	"compose-env-features/images": "open: mochi tags the Features image of a compose service vsc-<folder>-<hash>-features, as for image configs (workspace/features.go); the reference tags it vsc-<folder>-<hash> for a service with an image and the compose default name for a service with a build section. Only the name differs: the reference reuses a stopped project mochi made (it rebuilds the image under its own name and keeps the containers)",
+	"compose-env-features/pid 1":  "deliberate: mochi's keep-alive script starts the mochi agent before the reference's script (DESIGN.md: the agent serves exec, hooks and the gateway); the reference's override file folds each line break of the script into a line break and a space",
+}
+
 func init() {
 	for _, c := range composeCases {
 		for step, reason := range composeKnownDiffs {
 			knownDiffs[c.name+"/"+step] = reason
 		}
 	}
+	maps.Copy(knownDiffs, composeCaseKnownDiffs)
 }
