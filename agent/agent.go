@@ -106,6 +106,12 @@ func keysEqual(a, b ssh.PublicKey) bool {
 // Serve runs the agent on one stream until the stream ends or ctx is done. The stream
 // must be private (opts.Private) or opts.AuthorizedKeys must be set.
 func Serve(ctx context.Context, stream io.ReadWriteCloser, opts Options) error {
+	return serve(ctx, stream, opts, nil)
+}
+
+// serve is Serve with the registry of the listener the stream came from (nil for a
+// stream of its own, which cannot hand descriptors over).
+func serve(ctx context.Context, stream io.ReadWriteCloser, opts Options, reg *fdRegistry) error {
 	o := opts.withDefaults()
 	cfg, err := o.serverConfig()
 	if err != nil {
@@ -122,7 +128,7 @@ func Serve(ctx context.Context, stream io.ReadWriteCloser, opts Options) error {
 		}
 		return fmt.Errorf("agent handshake: %w", err)
 	}
-	a := &conn{opts: &o, ssh: sconn, log: o.Logger, peers: map[string]*peer{}}
+	a := &conn{opts: &o, ssh: sconn, log: o.Logger, peers: map[string]*peer{}, reg: reg}
 	a.run(chans, reqs)
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -142,6 +148,7 @@ func ServeListener(ctx context.Context, l net.Listener, opts Options) error {
 	defer stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	reg := &fdRegistry{}
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -153,7 +160,11 @@ func ServeListener(ctx context.Context, l net.Listener, opts Options) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := Serve(ctx, c, opts); err != nil && !errors.Is(err, context.Canceled) {
+			// An fd pipe connection is attached to the SSH connection that asked for it.
+			if c = reg.sniff(c); c == nil {
+				return
+			}
+			if err := serve(ctx, c, opts, reg); err != nil && !errors.Is(err, context.Canceled) {
 				o.Logger.Info("agent connection ended", "remote", c.RemoteAddr().String(), "err", err)
 			}
 		}()
@@ -171,6 +182,9 @@ type conn struct {
 	// defaults are the user, env and folder of relayed sessions on this connection, set by
 	// the trusted caller with a DefaultsRequestType request (zero: the agent's Options).
 	defaults SessionSpec
+	// reg and fds: descriptor hand-over (fdpass.go); reg is nil when the connection cannot.
+	reg *fdRegistry
+	fds *fdSender
 }
 
 func (a *conn) run(chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
@@ -186,6 +200,7 @@ func (a *conn) run(chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request) {
 		go a.handleChannel(a.peer(""), nc, false)
 	}
 	wg.Wait()
+	a.closeFDPipe()
 	a.mu.Lock()
 	peers := a.peers
 	a.peers = map[string]*peer{}
@@ -225,6 +240,12 @@ func (a *conn) handleChannel(p *peer, nc ssh.NewChannel, relayed bool) {
 		a.handleDirectTCPIP(nc)
 	case "direct-streamlocal@openssh.com":
 		a.handleDirectStreamLocal(nc)
+	case DialFDChannelType:
+		if relayed {
+			nc.Reject(ssh.Prohibited, "hand-over for a relayed client")
+			return
+		}
+		a.dialFD(nc)
 	case RelayChannelType:
 		if relayed {
 			nc.Reject(ssh.Prohibited, "nested relay")
@@ -281,6 +302,8 @@ func (a *conn) handleGlobal(r *ssh.Request) {
 		a.defaults = spec
 		a.mu.Unlock()
 		r.Reply(true, nil)
+	case FDPipeRequestType:
+		a.fdPipeToken(r)
 	case ConnClosedRequestType:
 		var cc ConnClosed
 		if err := ssh.Unmarshal(r.Payload, &cc); err == nil && cc.ConnID != "" {

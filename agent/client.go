@@ -30,6 +30,7 @@ type ClientOptions struct {
 // Client is a connection to an agent.
 type Client struct {
 	conn ssh.Conn
+	fd   fdState
 }
 
 // Dial runs the SSH handshake with an agent over stream.
@@ -64,14 +65,25 @@ func Dial(ctx context.Context, stream io.ReadWriteCloser, opts ClientOptions) (*
 			}
 		}
 	}()
-	return &Client{conn: conn}, nil
+	cl := &Client{conn: conn}
+	if sc, ok := stream.(*socketConn); ok {
+		cl.fd.socket = sc.path
+	}
+	go func() {
+		conn.Wait()
+		cl.fd.close()
+	}()
+	return cl, nil
 }
 
 // Conn is the underlying SSH connection, for relaying.
 func (c *Client) Conn() ssh.Conn { return c.conn }
 
 // Close ends the connection.
-func (c *Client) Close() error { return c.conn.Close() }
+func (c *Client) Close() error {
+	c.fd.close()
+	return c.conn.Close()
+}
 
 // Wait blocks until the connection ends.
 func (c *Client) Wait() error { return c.conn.Wait() }

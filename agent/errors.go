@@ -10,4 +10,7 @@ var (
 	ErrNoAuthorizedKeys = errors.New("no authorized keys for a non-private stream")
 	// ErrUserSwitch: the agent does not run as root and cannot become another user.
 	ErrUserSwitch = errors.New("cannot switch user without root")
+	// ErrNoFDPassing: the link to the agent cannot hand descriptors over (not a local unix
+	// socket, or an agent that predates it); the caller relays through SSH channels instead.
+	ErrNoFDPassing = errors.New("agent link cannot pass descriptors")
 )

@@ -32,7 +32,35 @@ const (
 	// which cannot take them as flags). Its payload is a JSON SessionSpec. Only the
 	// connection's own caller can send it: the gateway refuses mochi requests from clients.
 	DefaultsRequestType = "mochi-defaults@mochi.dev"
+	// FDPipeRequestType asks for a token to attach an fd pipe to this connection (see
+	// fdpass.go); the reply payload is the token. Agents that are not listening on a unix
+	// socket, or that predate it, refuse it.
+	FDPipeRequestType = "mochi-fd-pipe@mochi.dev"
+	// DialFDChannelType asks the agent to dial inside the workspace and hand the socket over
+	// on the fd pipe; its extra data is a dialFD. The agent accepts the channel (and closes
+	// it at once) after the hand-over, or rejects it saying why. A channel rather than a
+	// global request, so that a slow dial holds up nothing else.
+	DialFDChannelType = "mochi-dial-fd@mochi.dev"
+	// StartFDRequestType, on a session channel, starts its program as the wrapped start
+	// request (shell, exec or subsystem) would, with the program's stdin and stdout handed
+	// over on the fd pipe (stderr and the exit status still come over the channel). Its
+	// payload is a startFD.
+	StartFDRequestType = "mochi-start-fd@mochi.dev"
 )
+
+// dialFD is the extra data of a DialFDChannelType channel.
+type dialFD struct {
+	Network string // "tcp" or "unix"
+	Addr    string
+	Tag     uint32
+}
+
+// startFD is the payload of a StartFDRequestType request.
+type startFD struct {
+	Type    string // "shell", "exec" or "subsystem"
+	Payload []byte // the wrapped request's payload
+	Tag     uint32
+}
 
 // RelayOpen is the extra data of a RelayChannelType channel open.
 type RelayOpen struct {

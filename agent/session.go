@@ -112,6 +112,8 @@ func (s *session) handle(req *ssh.Request) {
 			ok = s.start(req, "sftp", "")
 			return
 		}
+	case StartFDRequestType:
+		ok = s.startFD(req)
 	case "signal":
 		var r signalRequest
 		if ssh.Unmarshal(req.Payload, &r) == nil {

@@ -49,6 +49,10 @@ func StreamConn(rwc io.ReadWriteCloser) net.Conn { return streamConn(rwc) }
 
 type closeWriter interface{ CloseWrite() error }
 
+// PipeChannel relays ch and c both ways, passing each direction's EOF on as a half-close,
+// and closes both when both directions are done.
+func PipeChannel(ch ssh.Channel, c net.Conn) { pipe(ch, c) }
+
 // pipe relays ch and c both ways, passing each direction's EOF on as a half-close, and
 // closes both when both directions are done.
 func pipe(ch ssh.Channel, c net.Conn) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -27,6 +28,31 @@ type testLinker struct {
 	agents  []net.Conn // the agent ends, to break links
 	opts    agent.Options
 	wrap    func(io.ReadWriteCloser) io.ReadWriteCloser // the gateway's end, if set
+
+	// socket: link as to a local workspace, by dialling the workspace's agent listening on
+	// a unix socket with the workspace key (so the agent can hand descriptors over);
+	// otherwise over a private stream, as `docker exec -i` or a remote node would.
+	socket  bool
+	dir     string            // where the sockets are
+	sockets map[string]string // workspace -> its agent's socket
+	key     ssh.Signer        // the workspace key, for Config.AgentSigner
+}
+
+// agentSocket returns the socket of ws's agent, starting the agent on first use.
+func (l *testLinker) agentSocket(ws string) (string, error) {
+	if p, ok := l.sockets[ws]; ok {
+		return p, nil
+	}
+	p := filepath.Join(l.dir, ws+".sock")
+	ln, err := net.Listen("unix", p)
+	if err != nil {
+		return "", err
+	}
+	opts := l.opts
+	opts.AuthorizedKeys = []ssh.PublicKey{l.key.PublicKey()}
+	go agent.ServeListener(context.Background(), ln, opts)
+	l.sockets[ws] = p
+	return p, nil
 }
 
 func (l *testLinker) Link(ctx context.Context, ws string) (io.ReadWriteCloser, error) {
@@ -38,6 +64,19 @@ func (l *testLinker) Link(ctx context.Context, ws string) (io.ReadWriteCloser, e
 	}
 	if !running {
 		return nil, fmt.Errorf("attach %s: %w", ws, ErrWorkspaceStopped)
+	}
+	if l.socket {
+		p, err := l.agentSocket(ws)
+		if err != nil {
+			return nil, err
+		}
+		c, err := agent.DialSocket(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		l.links[ws]++
+		l.agents = append(l.agents, c)
+		return c, nil
 	}
 	a, b, err := socketPair()
 	if err != nil {
@@ -117,10 +156,27 @@ func (s *syncBuffer) String() string {
 
 func startGateway(t testing.TB, mutate func(*Config)) *gateway {
 	t.Helper()
+	return startGatewayLink(t, false, mutate)
+}
+
+// startGatewayLink starts a gateway whose links go to agents on unix sockets (socket) or
+// over private streams.
+func startGatewayLink(t testing.TB, socket bool, mutate func(*Config)) *gateway {
+	t.Helper()
 	linker := &testLinker{running: map[string]bool{"ws1": true, "ws2": true, "stopped": false}, links: map[string]int{}}
 	logs := &syncBuffer{}
 	data := t.TempDir()
 	cfg := Config{DataDir: data, Linker: linker, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	if socket {
+		// Short socket paths: a unix socket's path is limited to 108 bytes.
+		dir, err := os.MkdirTemp("", "mochi-gw-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		linker.socket, linker.dir, linker.sockets, linker.key = true, dir, map[string]string{}, newSigner(t)
+		cfg.AgentSigner = func(string) (ssh.Signer, error) { return linker.key, nil }
+	}
 	if mutate != nil {
 		mutate(&cfg)
 	}

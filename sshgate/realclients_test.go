@@ -29,6 +29,9 @@ type realEnv struct {
 	port    int
 }
 
+// newRealEnv is a gateway for real clients whose link goes to an agent on a unix socket,
+// as for every local workspace: bulk data is handed over (sftp, forwards) there. The
+// in-process tests (gateway_test.go) cover links over a private stream.
 func newRealEnv(t *testing.T) *realEnv {
 	t.Helper()
 	return newRealEnvConfig(t, nil)
@@ -36,7 +39,19 @@ func newRealEnv(t *testing.T) *realEnv {
 
 func newRealEnvConfig(t *testing.T, mutate func(*Config)) *realEnv {
 	t.Helper()
-	g := startGateway(t, mutate)
+	return newRealEnvLink(t, true, mutate)
+}
+
+// linkModes are the two kinds of agent link that tests of the data paths run over.
+var linkModes = []struct {
+	name   string
+	socket bool
+}{{"socket", true}, {"stream", false}}
+
+// newRealEnvLink is newRealEnvConfig with the link over a socket or a private stream.
+func newRealEnvLink(t *testing.T, socket bool, mutate func(*Config)) *realEnv {
+	t.Helper()
+	g := startGatewayLink(t, socket, mutate)
 	home := t.TempDir()
 	keyPath := UserKeyPath(home)
 	signer, err := GenerateUserKey(keyPath, "tester@mochi")
@@ -129,23 +144,27 @@ func sameFile(t *testing.T, want []byte, path string, mode os.FileMode) {
 
 func TestOpenSSHExec(t *testing.T) {
 	needBinary(t, "ssh")
-	e := newRealEnv(t)
-	r := e.ssh(t, "", "ws1.mochi", "echo out; echo err >&2; exit 7")
-	if r.code != 7 || r.stdout != "out\n" || !strings.Contains(r.stderr, "err\n") {
-		t.Fatalf("exec: %+v", r)
-	}
-	r = e.ssh(t, "", "ws1.mochi", "kill -TERM $$")
-	if r.code != 255 {
-		t.Fatalf("death by signal: %+v, want 255", r)
-	}
-	script := "uname -s\nprintf 'c\\na\\nb\\n' | sort\nexit 0\n"
-	r = e.ssh(t, script, "-T", "ws1.mochi", "bash")
-	if r.code != 0 || r.stdout != "Linux\na\nb\nc\n" {
-		t.Fatalf("ssh -T bash < script: %+v", r)
-	}
-	r = e.ssh(t, "x\ny\n", "ws1.mochi", "wc -l")
-	if strings.TrimSpace(r.stdout) != "2" {
-		t.Fatalf("stdin EOF: %+v", r)
+	for _, lm := range linkModes {
+		t.Run(lm.name, func(t *testing.T) {
+			e := newRealEnvLink(t, lm.socket, nil)
+			r := e.ssh(t, "", "ws1.mochi", "echo out; echo err >&2; exit 7")
+			if r.code != 7 || r.stdout != "out\n" || !strings.Contains(r.stderr, "err\n") {
+				t.Fatalf("exec: %+v", r)
+			}
+			r = e.ssh(t, "", "ws1.mochi", "kill -TERM $$")
+			if r.code != 255 {
+				t.Fatalf("death by signal: %+v, want 255", r)
+			}
+			script := "uname -s\nprintf 'c\\na\\nb\\n' | sort\nexit 0\n"
+			r = e.ssh(t, script, "-T", "ws1.mochi", "bash")
+			if r.code != 0 || r.stdout != "Linux\na\nb\nc\n" {
+				t.Fatalf("ssh -T bash < script: %+v", r)
+			}
+			r = e.ssh(t, "x\ny\n", "ws1.mochi", "wc -l")
+			if strings.TrimSpace(r.stdout) != "2" {
+				t.Fatalf("stdin EOF: %+v", r)
+			}
+		})
 	}
 }
 
@@ -226,22 +245,26 @@ func exchange(t *testing.T, what string, dial func() (net.Conn, error)) {
 
 func TestOpenSSHForwarding(t *testing.T) {
 	needBinary(t, "ssh")
-	e := newRealEnv(t)
-	target := counterServer(t)
+	for _, lm := range linkModes {
+		t.Run(lm.name, func(t *testing.T) {
+			e := newRealEnvLink(t, lm.socket, nil)
+			target := counterServer(t)
 
-	lport := freePort(t)
-	e.background(t, "-L", fmt.Sprintf("127.0.0.1:%d:localhost:%d", lport, target), "ws1.mochi")
-	exchange(t, "ssh -L", func() (net.Conn, error) { return net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", lport)) })
+			lport := freePort(t)
+			e.background(t, "-L", fmt.Sprintf("127.0.0.1:%d:localhost:%d", lport, target), "ws1.mochi")
+			exchange(t, "ssh -L", func() (net.Conn, error) { return net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", lport)) })
 
-	rport := freePort(t)
-	e.background(t, "-R", fmt.Sprintf("%d:127.0.0.1:%d", rport, target), "ws1.mochi")
-	exchange(t, "ssh -R", func() (net.Conn, error) { return net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", rport)) })
+			rport := freePort(t)
+			e.background(t, "-R", fmt.Sprintf("%d:127.0.0.1:%d", rport, target), "ws1.mochi")
+			exchange(t, "ssh -R", func() (net.Conn, error) { return net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", rport)) })
 
-	dport := freePort(t)
-	e.background(t, "-D", fmt.Sprintf("127.0.0.1:%d", dport), "ws1.mochi")
-	exchange(t, "ssh -D", func() (net.Conn, error) {
-		return socks5Dial(fmt.Sprintf("127.0.0.1:%d", dport), "localhost", target)
-	})
+			dport := freePort(t)
+			e.background(t, "-D", fmt.Sprintf("127.0.0.1:%d", dport), "ws1.mochi")
+			exchange(t, "ssh -D", func() (net.Conn, error) {
+				return socks5Dial(fmt.Sprintf("127.0.0.1:%d", dport), "localhost", target)
+			})
+		})
+	}
 }
 
 // socks5Dial connects through a SOCKS5 proxy to host:port, the host sent as a name so
@@ -285,28 +308,37 @@ func socks5Dial(proxy, host string, port int) (net.Conn, error) {
 
 func TestSCP(t *testing.T) {
 	needBinary(t, "ssh", "scp")
-	e := newRealEnv(t)
-	dir := t.TempDir()
-	src := filepath.Join(dir, "src.bin")
-	want := writeRandom(t, src, 3<<20, 0o751)
-	for _, mode := range []struct {
-		name  string
-		flags []string
-	}{{"sftp", nil}, {"legacy", []string{"-O"}}} {
-		t.Run(mode.name, func(t *testing.T) {
-			up := filepath.Join(dir, "up-"+mode.name)
-			args := append([]string{"-F", e.sshCfg, "-o", "BatchMode=yes", "-p"}, mode.flags...)
-			r := e.run(t, "", "scp", append(args, src, "ws1.mochi:"+up)...)
-			if r.code != 0 {
-				t.Fatalf("scp upload: %+v", r)
+	for _, lm := range linkModes {
+		t.Run(lm.name, func(t *testing.T) {
+			e := newRealEnvLink(t, lm.socket, nil)
+			dir := t.TempDir()
+			src := filepath.Join(dir, "src.bin")
+			want := writeRandom(t, src, 3<<20, 0o751)
+			for _, mode := range []struct {
+				name  string
+				flags []string
+			}{{"sftp", nil}, {"legacy", []string{"-O"}}} {
+				t.Run(mode.name, func(t *testing.T) {
+					up := filepath.Join(dir, "up-"+mode.name)
+					args := append([]string{"-F", e.sshCfg, "-o", "BatchMode=yes", "-p"}, mode.flags...)
+					r := e.run(t, "", "scp", append(args, src, "ws1.mochi:"+up)...)
+					if r.code != 0 {
+						t.Fatalf("scp upload: %+v", r)
+					}
+					sameFile(t, want, up, 0o751)
+					down := filepath.Join(dir, "down-"+mode.name)
+					r = e.run(t, "", "scp", append(args, "ws1.mochi:"+up, down)...)
+					if r.code != 0 {
+						t.Fatalf("scp download: %+v", r)
+					}
+					sameFile(t, want, down, 0o751)
+				})
 			}
-			sameFile(t, want, up, 0o751)
-			down := filepath.Join(dir, "down-"+mode.name)
-			r = e.run(t, "", "scp", append(args, "ws1.mochi:"+up, down)...)
-			if r.code != 0 {
-				t.Fatalf("scp download: %+v", r)
+			// Through an agent on a socket the transfers' data was handed over; through a
+			// stream it cannot be.
+			if n := e.srv.handedOver.Load(); (n > 0) != lm.socket {
+				t.Fatalf("%d channels handed over through a %s link", n, lm.name)
 			}
-			sameFile(t, want, down, 0o751)
 		})
 	}
 }

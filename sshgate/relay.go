@@ -3,7 +3,6 @@ package sshgate
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -79,6 +78,9 @@ func (cc *clientConn) handleChannel(l *link, nc ssh.NewChannel) {
 		return
 	}
 	cc.describe(client)
+	if cc.dialHandedOver(client, nc, func() { l.s.handedOver.Add(1) }) {
+		return
+	}
 	agCh, agReqs, err := client.Conn().OpenChannel(agent.RelayChannelType,
 		ssh.Marshal(agent.RelayOpen{ConnID: cc.id, Type: typ, Extra: nc.ExtraData()}))
 	if err != nil {
@@ -90,7 +92,11 @@ func (cc *clientConn) handleChannel(l *link, nc ssh.NewChannel) {
 		agCh.Close()
 		return
 	}
-	relay(cliCh, cliReqs, agCh, agReqs, typ == "session")
+	if typ == "session" {
+		relaySession(cliCh, cliReqs, agCh, agReqs, client, func() { l.s.handedOver.Add(1) })
+		return
+	}
+	relay(cliCh, cliReqs, agCh, agReqs, false)
 }
 
 func (cc *clientConn) handleGlobal(l *link, r *ssh.Request) {
@@ -190,57 +196,4 @@ func (cc *clientConn) replayForward(client *agent.Client, f forward) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	cc.log.Info("forward lost with the agent link", "request", f.name)
-}
-
-// relay joins two channels: data both ways with each side's EOF passed on, stderr
-// (extended data) from b to a, channel requests both ways with their replies. a is
-// closed once b closed and its data was delivered; b is closed when a closes.
-//
-// With holdEOF, b's EOF reaches a only after b's requests (a session's exit-status)
-// were passed on: data and requests are relayed by different goroutines, and a client
-// such as PuTTY that closes the channel on EOF would otherwise lose the exit status.
-func relay(a ssh.Channel, aReqs <-chan *ssh.Request, b ssh.Channel, bReqs <-chan *ssh.Request, holdEOF bool) {
-	go func() {
-		io.Copy(b, a)
-		b.CloseWrite()
-	}()
-	go io.Copy(io.Discard, a.Stderr())
-	out := make(chan struct{})
-	reqsDone := make(chan struct{})
-	go func() {
-		var wg sync.WaitGroup
-		wg.Add(2)
-		go func() { defer wg.Done(); io.Copy(a, b) }()
-		go func() { defer wg.Done(); io.Copy(a.Stderr(), b.Stderr()) }()
-		wg.Wait()
-		if holdEOF {
-			<-reqsDone
-		}
-		a.CloseWrite()
-		close(out)
-	}()
-	// One request at a time on the pair, each until its reply: a's request that is
-	// waiting for b's reply (a session's exec) is answered before b's later requests
-	// (exit-status) and b's close reach a. PuTTY takes a close before the reply to its
-	// exec for a refusal.
-	var order sync.Mutex
-	go func() {
-		forwardRequests(aReqs, b, &order)
-		b.Close()
-	}()
-	forwardRequests(bReqs, a, &order)
-	close(reqsDone)
-	<-out
-	order.Lock()
-	a.Close()
-	order.Unlock()
-}
-
-func forwardRequests(in <-chan *ssh.Request, out ssh.Channel, order *sync.Mutex) {
-	for r := range in {
-		order.Lock()
-		ok, err := out.SendRequest(r.Type, r.WantReply, r.Payload)
-		r.Reply(ok && err == nil, nil)
-		order.Unlock()
-	}
 }

@@ -16,11 +16,13 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/mochi-dev/mochi/agent"
+	"github.com/mochi-dev/mochi/internal/wbuf"
 )
 
 // Linker opens a byte stream to the agent of a workspace (for Docker: the stdio of
@@ -72,6 +74,8 @@ type Server struct {
 	links  map[string]*link
 	conns  map[*ssh.ServerConn]struct{}
 	closed bool
+
+	handedOver atomic.Int64 // channels whose data the agent handed over (for tests)
 }
 
 // New loads (or creates) the host key in cfg.DataDir and returns a gateway.
@@ -220,6 +224,9 @@ func (s *Server) sshConfig() *ssh.ServerConfig {
 func (s *Server) HandleConn(c net.Conn) {
 	remote := c.RemoteAddr().String()
 	c.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	// SSH writes a packet in one or two system calls; coalesced, a bulk transfer takes
+	// a few per hundred kilobytes.
+	c = wbuf.Conn(c)
 	sconn, chans, reqs, err := ssh.NewServerConn(c, s.sshConfig())
 	if err != nil {
 		c.Close()

@@ -202,8 +202,7 @@ func (e *Engine) dialAgent(ctx context.Context, inst *providers.Instance, sock s
 	}
 	var conn net.Conn
 	for {
-		var d net.Dialer
-		conn, err = d.DialContext(ctx, "unix", sock)
+		conn, err = agent.DialSocket(ctx, sock)
 		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
 			break
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"path/filepath"
 	"sync"
 
@@ -123,8 +122,7 @@ func (e *Engine) Link(ctx context.Context, name string) (io.ReadWriteCloser, err
 	// The agent already listening on the workspace's socket is the fast path: no engine
 	// round trip, no copy through the engine's stream. OnLink then sends it spec.
 	if sock := inst.Labels[labelAgentSocket]; sock != "" {
-		var d net.Dialer
-		if c, err := d.DialContext(ctx, "unix", sock); err == nil {
+		if c, err := agent.DialSocket(ctx, sock); err == nil {
 			e.setLinkMode(name, linkMode{socket: true, agentID: inst.Labels[labelAgentID], spec: spec})
 			return c, nil
 		}

@@ -261,10 +261,16 @@ func (e *Engine) PortPlan(ctx context.Context, name string) ([]portfwd.Spec, por
 	return want, agentDialer{ax.client}, nil
 }
 
-// agentDialer dials inside a workspace with direct-tcpip channels on its agent link.
+// agentDialer dials inside a workspace through its agent link.
 type agentDialer struct{ c *agent.Client }
 
 func (d agentDialer) Dial(ctx context.Context, host string, port int) (net.Conn, error) {
+	// The socket itself when the agent can hand it over: the forwarder then copies between
+	// two sockets in the kernel.
+	c, err := d.c.DialHandedOver(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err == nil || !errors.Is(err, agent.ErrNoFDPassing) {
+		return c, err
+	}
 	payload := ssh.Marshal(struct {
 		Host       string
 		Port       uint32

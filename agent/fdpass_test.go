@@ -1,0 +1,188 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// startSocketAgent serves an agent on a unix socket, as in a workspace, and returns a
+// Client connected to it with the workspace key.
+func startSocketAgent(t *testing.T, opts Options) *Client {
+	t.Helper()
+	signer := newSigner(t)
+	opts.AuthorizedKeys = []ssh.PublicKey{signer.PublicKey()}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ServeListener(ctx, l, opts) }()
+	c, err := DialSocket(context.Background(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := Dial(ctx, c, ClientOptions{Signer: signer})
+	if err != nil {
+		t.Fatalf("dial agent: %v", err)
+	}
+	t.Cleanup(func() {
+		client.Close()
+		cancel()
+		<-done
+	})
+	return client
+}
+
+func TestDialHandedOver(t *testing.T) {
+	client := startSocketAgent(t, Options{})
+	if !client.CanHandOver() {
+		t.Fatal("an agent on a unix socket cannot hand descriptors over")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.Copy(c, strings.NewReader("hello from the workspace"))
+		c.(*net.TCPConn).CloseWrite()
+		io.Copy(io.Discard, c)
+	}()
+	c, err := client.DialHandedOver(context.Background(), "tcp", l.Addr().String())
+	if err != nil {
+		t.Fatalf("DialHandedOver: %v", err)
+	}
+	defer c.Close()
+	if _, ok := c.(*net.TCPConn); !ok {
+		t.Fatalf("handed-over connection is a %T, want the socket itself (*net.TCPConn)", c)
+	}
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != "hello from the workspace" {
+		t.Fatalf("read %q, %v", got, err)
+	}
+
+	// A refused dial is refused with the agent's reason, not as "cannot hand over".
+	l2, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l2.Addr().String()
+	l2.Close()
+	_, err = client.DialHandedOver(context.Background(), "tcp", addr)
+	if err == nil || errors.Is(err, ErrNoFDPassing) || !strings.Contains(err.Error(), "connect to "+addr) {
+		t.Fatalf("dial to a closed port: %v", err)
+	}
+}
+
+func TestStartHandedOver(t *testing.T) {
+	client := startSocketAgent(t, Options{})
+	ch, reqs, err := client.Conn().OpenChannel("session", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	stdin, stdout, err := client.StartHandedOver(ch, "exec", ssh.Marshal(execRequest{Command: "tr a-z A-Z; echo err >&2; exit 3"}))
+	if err != nil {
+		t.Fatalf("StartHandedOver: %v", err)
+	}
+	if _, ok := stdin.(*os.File); !ok {
+		t.Fatalf("stdin is a %T, want the pipe itself", stdin)
+	}
+	io.WriteString(stdin, "shout")
+	stdin.Close()
+	out, err := io.ReadAll(stdout)
+	stdout.Close()
+	if err != nil || string(out) != "SHOUT" {
+		t.Fatalf("stdout %q, %v", out, err)
+	}
+	var errb bytes.Buffer
+	errDone := make(chan struct{})
+	go func() { io.Copy(&errb, ch.Stderr()); close(errDone) }()
+	status := -1
+	for r := range reqs {
+		if r.Type == "exit-status" {
+			var st exitStatus
+			ssh.Unmarshal(r.Payload, &st)
+			status = int(st.Status)
+		}
+		r.Reply(false, nil)
+	}
+	<-errDone
+	if status != 3 || errb.String() != "err\n" {
+		t.Fatalf("exit status %d, stderr %q; want 3 and %q", status, errb.String(), "err\n")
+	}
+}
+
+// A session with a pty is not handed over, and a refusal leaves it to be started plainly.
+func TestStartHandedOverRefusedWithPty(t *testing.T) {
+	client := startSocketAgent(t, Options{})
+	ch, reqs, err := client.Conn().OpenChannel("session", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	go ssh.DiscardRequests(reqs)
+	if ok, err := ch.SendRequest("pty-req", true, ssh.Marshal(ptyRequest{Term: "xterm", Cols: 80, Rows: 24})); !ok || err != nil {
+		t.Fatalf("pty-req: %v %v", ok, err)
+	}
+	_, _, err = client.StartHandedOver(ch, "exec", ssh.Marshal(execRequest{Command: "echo hi"}))
+	if !errors.Is(err, ErrNoFDPassing) {
+		t.Fatalf("hand-over with a pty: %v, want ErrNoFDPassing", err)
+	}
+	if ok, err := ch.SendRequest("exec", true, ssh.Marshal(execRequest{Command: "echo hi"})); !ok || err != nil {
+		t.Fatalf("plain exec after the refusal: %v %v", ok, err)
+	}
+	out, _ := io.ReadAll(ch)
+	if !strings.Contains(string(out), "hi") {
+		t.Fatalf("output %q", out)
+	}
+}
+
+// Over a private stream (stdio) there is no hand-over: callers fall back.
+func TestNoHandOverOnStream(t *testing.T) {
+	c1, c2 := socketPair(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go Serve(ctx, c1, Options{Private: true})
+	client, err := Dial(ctx, c2, ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if client.CanHandOver() {
+		t.Fatal("a private stream claims descriptor hand-over")
+	}
+	if _, err := client.DialHandedOver(ctx, "tcp", "127.0.0.1:1"); !errors.Is(err, ErrNoFDPassing) {
+		t.Fatalf("DialHandedOver over a stream: %v", err)
+	}
+}
+
+// A connection to the socket that presents a wrong token gets nothing and is closed.
+func TestFDPipeWrongToken(t *testing.T) {
+	client := startSocketAgent(t, Options{})
+	sock := client.fd.socket
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, fdPipeMagic+"00112233445566778899aabbccddeeff\n")
+	if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
+		t.Fatalf("wrong token: read %d bytes, %v; want the connection closed", n, err)
+	}
+}
