@@ -125,12 +125,16 @@ func (e *Engine) upCompose(ctx context.Context, r *resolved, o UpOptions) (*prov
 		return nil, "", false, err
 	}
 	svc, _ := p.Service(r.cfg.Service)
+	runImage, err := e.composeUpdateUID(ctx, r, img, m, svc.User, o.UpdateRemoteUserUIDDefault)
+	if err != nil {
+		return nil, "", false, err
+	}
 	main := compose.MainOverrides{
 		Labels: maps.Clone(r.idLabels), Env: m.ContainerEnv, User: m.ContainerUser,
 		Init: m.Init, Privileged: m.Privileged, CapAdd: m.CapAdd, SecurityOpt: m.SecurityOpt,
 	}
-	if img.built {
-		main.Image = img.ref
+	if img.built || runImage != img.ref {
+		main.Image = runImage
 	}
 	if !img.labelled {
 		main.Labels[labelMetadata] = devcontainer.EncodeMetadataLabel(entries)
@@ -184,6 +188,20 @@ func (e *Engine) upCompose(ctx context.Context, r *resolved, o UpOptions) (*prov
 		return nil, "", false, fmt.Errorf("inspect container %s: %w", short(id), err)
 	}
 	return inst, p.Name, true, nil
+}
+
+// composeUpdateUID gives the remote user of the main service the host user's UID/GID, as the
+// reference does for compose configurations too (the `-uid` image), and returns the image the
+// main service runs. The user the container runs as (containerUser, else the service's user)
+// takes the place that runArgs' -u has for other configurations.
+func (e *Engine) composeUpdateUID(ctx context.Context, r *resolved, img *preparedImage, m *devcontainer.Merged, serviceUser, mode string) (string, error) {
+	base := *img
+	if u := orDefault(m.ContainerUser, serviceUser); u != "" && img.info != nil {
+		info := *img.info
+		info.User = u
+		base.info = &info
+	}
+	return e.updateUID(ctx, r, &base, m, mode)
 }
 
 func orDefault(s, d string) string {

@@ -1,15 +1,20 @@
 package workspace_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/mochi-dev/mochi/compose"
@@ -212,5 +217,91 @@ func TestComposeBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestComposeRemoteUserUID: with a non-root host user, the main service's remoteUser gets the
+// host user's UID/GID (the `-uid` image), as the reference does for compose configurations.
+// mochi runs as uid 4321 (not in the image) with access to the Docker socket's group.
+func TestComposeRemoteUserUID(t *testing.T) {
+	const uid = "4321"
+	project := composeProjectName()
+	h := newHarness(t, map[string]string{
+		".env":                             "COMPOSE_PROJECT_NAME=" + project + "\n",
+		".devcontainer/Dockerfile":         "FROM " + testImage + "\nLABEL mochi.test=1\nRUN useradd -m erin\n",
+		".devcontainer/docker-compose.yml": "services:\n  app:\n    build: .\n    command: [\"sleep\", \"infinity\"]\n    labels: {mochi.test: \"1\"}\n",
+		".devcontainer/devcontainer.json":  `{"dockerComposeFile": "docker-compose.yml", "service": "app", "workspaceFolder": "/", "remoteUser": "erin"}`,
+	}, false)
+	if agentBinary == "" {
+		t.Fatal("mochi binary not built")
+	}
+	var images []string
+	t.Cleanup(func() {
+		for _, img := range images {
+			if out, err := exec.Command("docker", "rmi", img).CombinedOutput(); err != nil {
+				t.Errorf("remove image %s: %v: %s", img, err, out)
+			}
+		}
+	})
+	downProject(t, h, project)
+
+	// The other user must reach the workspace, a home of its own, the binary and the socket.
+	if err := os.Chmod(filepath.Dir(h.folder), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := filepath.WalkDir(h.folder, func(p string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chmod(p, 0o755)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	bin := filepath.Join(home, "mochi")
+	data, err := os.ReadFile(agentBinary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Dir(home), home} {
+		if err := os.Chmod(p, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := os.Stat("/var/run/docker.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gid := strconv.Itoa(int(st.Sys().(*syscall.Stat_t).Gid))
+	cmd := exec.Command("setpriv", "--reuid", uid, "--regid", uid, "--groups", gid, "--",
+		bin, "up", "--workspace-folder", h.folder)
+	cmd.Env = append(os.Environ(), "HOME="+home, "MOCHI_NO_SERVER=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("mochi up as uid %s: %v\n%s", uid, err, stderr.String())
+	}
+	var res struct{ ContainerID string }
+	if err := json.Unmarshal(out, &res); err != nil || res.ContainerID == "" {
+		t.Fatalf("up result %q: %v", out, err)
+	}
+	img, err := exec.Command("docker", "inspect", "--format", "{{.Config.Image}}", res.ContainerID).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	images = append(images, strings.TrimSpace(string(img)))
+	if base := compose.DefaultImageName(project, "app"); images[0] != base {
+		images = append(images, base)
+	}
+	if !strings.HasSuffix(images[0], "-uid") {
+		t.Errorf("main service runs %s, want the -uid image", images[0])
+	}
+	ids, err := exec.Command("docker", "exec", res.ContainerID, "id", "-u", "erin").Output()
+	if got := strings.TrimSpace(string(ids)); err != nil || got != uid {
+		t.Errorf("erin's uid in the container = %q (%v), want the host user's %s", got, err, uid)
 	}
 }
