@@ -15,9 +15,10 @@ const (
 )
 
 // Select returns the services `up` brings up, in start order (dependencies first): with
-// runServices nil, every service whose profiles are active (or that has none), as
-// `docker compose up` without service arguments; otherwise runServices; in both cases the
-// main service and, transitively, the services they depend on. Among services whose
+// runServices empty (nil or []: the reference CLI then names no service to `compose up`),
+// every service whose profiles are active (or that has none), as `docker compose up` without
+// service arguments; otherwise runServices; in both cases the main service and, transitively,
+// the services they depend on. Among services whose
 // dependencies are met, the main service comes last so that it sees all the others.
 func (p *Project) Select(main string, runServices []string) ([]string, error) {
 	want := map[string]bool{}
@@ -27,7 +28,7 @@ func (p *Project) Select(main string, runServices []string) ([]string, error) {
 		}
 		want[main] = true
 	}
-	if runServices == nil {
+	if len(runServices) == 0 {
 		for name, s := range p.model.Services {
 			if len(s.Profiles) == 0 || profileActive(s.Profiles, p.Profiles) {
 				want[name] = true

@@ -21,8 +21,10 @@ func TestSelect(t *testing.T) {
 		// db before app (depends_on), main last among the ready ones, debug's profile inactive.
 		{"all", "app", nil, nil, []string{"cache", "db", "app"}},
 		{"profile", "app", nil, []string{"debug"}, []string{"cache", "db", "debug", "app"}},
+		// An empty runServices means all, as nil: the reference passes no service to up.
+		{"run services empty", "app", []string{}, nil, []string{"cache", "db", "app"}},
 		// runServices: only those, the main service and its dependencies.
-		{"run services", "app", []string{}, nil, []string{"db", "app"}},
+		{"run services", "app", []string{"db"}, nil, []string{"db", "app"}},
 		{"run services named", "db", []string{"debug"}, nil, []string{"debug", "db"}},
 	}
 	for _, tt := range tests {

@@ -29,8 +29,8 @@ func New(eng Engine, log *slog.Logger) *Orchestrator {
 type UpOptions struct {
 	// MainService is the devcontainer's service; its container id is returned.
 	MainService string
-	// RunServices are the services to start besides the main one; nil means every service
-	// of the active profiles (devcontainer.json runServices default).
+	// RunServices are the services to start besides the main one; empty (nil or [], as with
+	// the reference CLI) means every service of the active profiles.
 	RunServices []string
 	// Main are the devcontainer's changes to the main service.
 	Main MainOverrides

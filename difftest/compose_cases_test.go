@@ -137,4 +137,17 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 			s.command("read-configuration", "read-configuration")
 		},
 	},
+	{
+		name: "compose-defaults", needs: upExec, compose: true,
+		steps: func(s *session) {
+			s.up("up")
+			s.services("services")
+			s.publishedPorts("published ports")
+			s.exec("exec pwd", "pwd")
+			s.execSorted("exec env (without MOCHI_SERVICE_*)", envWithoutMochi...)
+			s.exec("exec MOCHI_SERVICE_* (mochi's service discovery)", envMochiServices...)
+			s.serviceShell("db runs under an init", "db", "busybox cat /proc/1/cmdline | busybox tr '\\0' ' '; echo")
+			s.exec("app reaches db", "bash", "-c", `exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3`)
+		},
+	},
 }

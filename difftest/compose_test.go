@@ -124,6 +124,20 @@ func (s *session) serviceImages(step string) {
 // (vsc-<folder>-<hash>[-uid]).
 var folderImageHash = regexp.MustCompile(`-[0-9a-f]{64}\b`)
 
+// publishedPorts records each service's published ports with the host address (the host port
+// is picked by the engine and not recorded).
+func (s *session) publishedPorts(step string) {
+	s.projectView(step, func(svc string, c *containerInfo) string {
+		var b strings.Builder
+		for _, port := range sortedKeys(c.NetworkSettings.Ports) {
+			for _, bind := range c.NetworkSettings.Ports[port] {
+				fmt.Fprintf(&b, "%s %s -> %s:<port>\n", svc, port, bind.HostIp)
+			}
+		}
+		return b.String()
+	})
+}
+
 // referenceOverride matches the override files the reference writes into its user data folder
 // and lists in com.docker.compose.project.config_files; the name carries a time and a UUID.
 var referenceOverride = regexp.MustCompile(`/[^,]*/docker-compose/docker-compose\.devcontainer\.(build|containerFeatures)-[^,/]*\.yml`)

@@ -52,6 +52,7 @@ type containerInfo struct {
 	}
 	NetworkSettings struct {
 		Networks map[string]struct{ Aliases []string }
+		Ports    map[string][]struct{ HostIp, HostPort string }
 	}
 	HostConfig struct {
 		CapAdd []string
