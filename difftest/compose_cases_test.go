@@ -150,4 +150,20 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 			s.exec("app reaches db", "bash", "-c", `exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3`)
 		},
 	},
+	{
+		name: "compose-remove-existing", needs: []string{"up", "exec", "run-user-commands"}, compose: true,
+		steps: func(s *session) {
+			s.up("up")
+			s.services("services")
+			s.shell("mark the main container", "touch /tmp/state && echo marked")
+			s.serviceShell("mark the db container", "db", "echo marked > /state && echo marked")
+			s.up("up --remove-existing-container", "--remove-existing-container")
+			s.services("services after up --remove-existing-container")
+			s.shell("main container mark survived", "ls /tmp/state 2>&1 || true")
+			s.serviceShell("db container mark survived", "db", "busybox cat /state 2>&1 || true")
+			s.file("hooks", hooksLog)
+			s.command("run-user-commands", "run-user-commands")
+			s.file("hooks after run-user-commands", hooksLog)
+		},
+	},
 }
