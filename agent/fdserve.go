@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/sys/unix"
 )
 
 // The agent's side of descriptor hand-over (fdpass.go): the token request, dialling for
@@ -135,6 +136,9 @@ func (s *session) startFD(req *ssh.Request) bool {
 	return true
 }
 
+// pipeSize is the capacity asked for the pipes of a handed-over program.
+const pipeSize = 1 << 20
+
 // startHandedOver runs cmd with its stdin and stdout as pipes handed over under tag and
 // its stderr to the channel. The returned func waits until stderr is drained.
 func (s *session) startHandedOver(cmd *exec.Cmd, out *fdSender, tag uint32) (func(), error) {
@@ -153,6 +157,13 @@ func (s *session) startHandedOver(cmd *exec.Cmd, out *fdSender, tag uint32) (fun
 		files = append(files, r, w)
 	}
 	inR, inW, outR, outW, errR, errW := files[0], files[1], files[2], files[3], files[4], files[5]
+	// Room for bulk data: a program such as the sftp server writes far more than the
+	// default 64 KiB between two reads of the gateway. (Best effort: the kernel may cap it.)
+	for _, f := range []*os.File{inW, outW} {
+		if fd, err := rawFD(f); err == nil {
+			unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, pipeSize)
+		}
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
 	if err := cmd.Start(); err != nil {
 		closeAll()

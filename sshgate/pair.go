@@ -69,7 +69,9 @@ func (p *pair) begin(stdin io.WriteCloser, stdout io.ReadCloser) {
 		p.stdin, p.stdout = stdin, stdout
 		if stdout != nil {
 			go func() {
-				io.Copy(p.a, stdout)
+				// A large buffer: a read takes what the program wrote since the last one
+				// (its pipe holds up to a MiB), and the channel cuts it into packets.
+				io.CopyBuffer(p.a, onlyReader{stdout}, make([]byte, 256<<10))
 				p.endOut()
 			}()
 		} else {
@@ -211,3 +213,6 @@ func (p *pair) isStarted() bool {
 		return false
 	}
 }
+
+// onlyReader hides a reader's WriteTo, so that io.CopyBuffer uses the buffer it is given.
+type onlyReader struct{ io.Reader }
