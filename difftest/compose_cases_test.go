@@ -166,4 +166,19 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 			s.file("hooks after run-user-commands", hooksLog)
 		},
 	},
+	{
+		name: "compose-cross-build", needs: upExec, compose: true, cross: true,
+		steps: func(s *session) {
+			s.up("up by the first tool")
+			s.stopProject()
+			s.then()
+			s.up("up by the second tool after docker stop")
+			s.services("services")
+			s.file("hooks", hooksLog)
+			s.markers("markers", "/home/frank")
+			s.exec("exec by the second tool", whoAmI...)
+			s.exec("feature installed", "cat", "/usr/local/share/feature-greeting")
+			s.exec("app reaches db", "bash", "-c", `exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3`)
+		},
+	},
 }
