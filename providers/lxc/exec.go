@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,8 +29,11 @@ const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 
 // attachCommand builds the lxc-attach command running argv as user in workDir with the
 // instance environment plus env. The environment is cleared first, so nothing leaks from the
-// host; HOME comes from the user's passwd entry unless set. A working folder needs the
-// image's /bin/sh (lxc-attach has no option for it).
+// host; HOME comes from the user's passwd entry unless set. Where the image has /bin/sh, a
+// small script changes to the working folder (lxc-attach has no option for it) and makes the
+// environment exactly the one asked for, as `docker exec` gives it: lxc-attach always adds
+// container=lxc, and the shell adds PWD, OLDPWD and SHLVL. Supplementary groups are not set
+// (lxc-attach sets the uid and gid only); the agent, mochi's usual way in, sets them.
 func (p *Provider) attachCommand(ctx context.Context, id string, argv []string, user, workDir string, env []string) (*exec.Cmd, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("exec in %s: empty command", id)
@@ -59,14 +64,45 @@ func (p *Provider) attachCommand(ctx context.Context, id string, argv []string, 
 		workDir = rec.WorkingDir
 	}
 	args = append(args, "--")
-	if workDir != "" && workDir != "/" {
-		args = append(args, "/bin/sh", "-c", `cd "$1" && shift && exec "$@"`, "sh", workDir)
+	if _, err := os.Lstat(filepath.Join(root, "bin/sh")); err == nil {
+		args = append(args, "/bin/sh", "-c", attachScript, "sh", workDir)
+		for _, k := range attachShellVars {
+			v, ok := lookupEnv(full, k)
+			if ok {
+				v = "=" + v
+			}
+			args = append(args, v)
+		}
+	} else if workDir != "" && workDir != "/" {
+		return nil, fmt.Errorf("exec in %s: the image has no /bin/sh to change to %s with", id, workDir)
 	}
 	args = append(args, argv...)
 	cmd := exec.CommandContext(ctx, "lxc-attach", args...)
+	cmd.Dir = "/" // lxc-attach keeps its own working folder when the container has it
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = waitDelay
 	return cmd, nil
+}
+
+// attachScript runs after lxc-attach: $1 is the working folder ("" for /), then one
+// argument per attachShellVars name, "=VALUE" to set it or "" to unset it, then the command.
+const attachScript = `[ -z "$1" ] || cd -- "$1" || exit 1
+v() { case "$2" in =*) export "$1=${2#=}" ;; *) unset "$1" ;; esac; }
+v container "$2"; v PWD "$3"; v OLDPWD "$4"; v SHLVL "$5"
+shift 5
+exec "$@"`
+
+// attachShellVars are the variables lxc-attach or the shell set on their own.
+var attachShellVars = []string{"container", "PWD", "OLDPWD", "SHLVL"}
+
+// lookupEnv finds key in a KEY=VALUE list (the last one wins).
+func lookupEnv(env []string, key string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // initPID returns the host pid of the container's init, or an error when it is not running.

@@ -162,13 +162,16 @@ func (p *Provider) Stop(ctx context.Context, id string, timeout time.Duration) e
 	if st == "STOPPED" {
 		return nil
 	}
-	args := []string{"-k"}
 	if timeout < 0 {
 		timeout = 10 * time.Second
 	}
-	if timeout > 0 {
-		args = []string{"-t", fmt.Sprint(int((timeout + time.Second - 1) / time.Second))}
+	if timeout == 0 {
+		if err := p.kill(ctx, rec.Name, true); err != nil {
+			return fmt.Errorf("stop container %s: %w", id, err)
+		}
+		return nil
 	}
+	args := []string{"-t", fmt.Sprint(int((timeout + time.Second - 1) / time.Second))}
 	if _, err := p.lxc(ctx, "lxc-stop", rec.Name, args...); err != nil {
 		if st, serr := p.lxcState(ctx, rec.Name); serr == nil && st == "STOPPED" {
 			return nil // it stopped by itself meanwhile
@@ -182,28 +185,24 @@ func (p *Provider) Stop(ctx context.Context, id string, timeout time.Duration) e
 func (p *Provider) stopQuietly(name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := p.lxc(ctx, "lxc-stop", name, "-k"); err != nil {
+	if err := p.kill(ctx, name, true); err != nil {
 		p.log.Debug("kill container", "container", name, "err", err)
 	}
 }
 
-// Remove kills and destroys the container (its copy-on-write layer included) and, with
-// volumes, its anonymous volumes.
+// Remove kills the container and deletes it (its copy-on-write layer included) and, with
+// volumes, its anonymous volumes. The container is gone when Remove returns; its folder is
+// deleted in the background.
 func (p *Provider) Remove(ctx context.Context, id string, volumes bool) error {
 	rec, err := p.load(id)
 	if err != nil {
 		return fmt.Errorf("remove container %s: %w", id, err)
 	}
 	p.stopForwarder(rec)
-	if st, err := p.lxcState(ctx, rec.Name); err == nil && st != "STOPPED" {
-		if _, err := p.lxc(ctx, "lxc-stop", rec.Name, "-k"); err != nil {
-			return fmt.Errorf("remove container %s: %w", id, err)
-		}
+	if err := p.kill(ctx, rec.Name, false); err != nil {
+		return fmt.Errorf("remove container %s: %w", id, err)
 	}
-	if _, err := p.lxc(ctx, "lxc-destroy", rec.Name); err != nil {
-		p.log.Debug("lxc-destroy", "container", rec.Name, "err", err)
-	}
-	if err := os.RemoveAll(p.dir(rec.Name)); err != nil {
+	if err := p.discard(rec.Name); err != nil {
 		return fmt.Errorf("remove container %s: %w", id, err)
 	}
 	p.releaseIP(rec.IP, p.dir(rec.Name))

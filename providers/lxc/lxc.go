@@ -120,7 +120,7 @@ func (p *Provider) Capabilities() providers.Capabilities {
 // Check reports whether LXC is usable: the lxc-* tools installed, running as root, and the
 // bridge up. The error wraps providers.ErrUnavailable and says what to install or run.
 func (p *Provider) Check() error {
-	for _, tool := range []string{"lxc-start", "lxc-attach", "lxc-info", "lxc-stop", "lxc-destroy"} {
+	for _, tool := range []string{"lxc-start", "lxc-attach", "lxc-info", "lxc-stop"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%w: %s not found: install LXC 5 (apt-get install lxc)", providers.ErrUnavailable, tool)
 		}

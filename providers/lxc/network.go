@@ -15,7 +15,11 @@ import (
 // allocateIP picks a free address on the bridge's network, from the top down, and claims it
 // for the container folder owner in the host-wide address folder, so that providers with
 // different state folders never hand out one address twice. lxc-net's dnsmasq leases are
-// avoided too (they come from anywhere in its range). The caller holds the address lock.
+// avoided too (they come from anywhere in its range). The search starts below the address
+// handed out last and wraps around, so an address just released (up
+// --remove-existing-container) is not given to the next container at once: the host and the
+// other containers still have the old container's MAC address for it in their neighbour
+// tables, and would send to it for seconds. The caller holds the address lock.
 func (p *Provider) allocateIP(bridgeIP net.IP, network *net.IPNet, owner string) (string, error) {
 	used := map[string]bool{bridgeIP.String(): true}
 	names, err := p.names()
@@ -36,13 +40,27 @@ func (p *Provider) allocateIP(bridgeIP net.IP, network *net.IPNet, owner string)
 	}
 	base := ipToInt(network.IP)
 	size := uint32(1) << (32 - ones)
-	for off := size - 2; off >= 1; off-- { // skip the network and broadcast addresses
+	hosts := size - 2 // without the network and broadcast addresses
+	start := hosts    // offset of the first candidate
+	lastFile := filepath.Join(p.addrDir, p.bridge+".last")
+	if b, err := os.ReadFile(lastFile); err == nil {
+		if last := net.ParseIP(strings.TrimSpace(string(b))).To4(); last != nil && network.Contains(last) {
+			if off := ipToInt(last) - base; off >= 1 && off <= hosts {
+				start = off - 1
+			}
+		}
+	}
+	for i := uint32(0); i < hosts; i++ {
+		off := (start+hosts-1-i)%hosts + 1 // start, start-1, ..., 1, hosts, ...
 		ip := intToIP(base + off).String()
 		if used[ip] || p.claimed(ip) {
 			continue
 		}
 		if err := os.WriteFile(p.claimFile(ip), []byte(owner), 0o600); err != nil {
 			return "", fmt.Errorf("claim address %s: %w", ip, err)
+		}
+		if err := os.WriteFile(lastFile, []byte(ip+"\n"), 0o600); err != nil {
+			p.log.Debug("remember the last address", "err", err)
 		}
 		return ip, nil
 	}

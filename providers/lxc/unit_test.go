@@ -261,13 +261,43 @@ func TestAddressClaims(t *testing.T) {
 	if ipA != "10.0.3.254" || ipB != "10.0.3.253" {
 		t.Errorf("addresses %s and %s, want 10.0.3.254 and 10.0.3.253", ipA, ipB)
 	}
-	// A container removed without releasing its claim (a crash) leaves a stale claim.
+	// Addresses are handed out in turn: a released one is not reused at once.
+	b.releaseIP(ipB, b.dir("two"))
+	os.RemoveAll(b.dir("two"))
+	if ip := own(b, "two-again"); ip != "10.0.3.252" {
+		t.Errorf("address after a release = %s, want the next one down, 10.0.3.252", ip)
+	}
+	// The search wraps around below the lowest address, and a container removed without
+	// releasing its claim (a crash) leaves a stale claim that is reused.
+	os.WriteFile(filepath.Join(addrs, "mochitest0.last"), []byte("10.0.3.1\n"), 0o600)
 	os.RemoveAll(a.dir("one"))
 	if ip := own(b, "three"); ip != ipA {
 		t.Errorf("address after the owner vanished = %s, want the stale %s", ip, ipA)
 	}
-	b.releaseIP(ipB, b.dir("two"))
 	if _, err := os.Stat(b.claimFile(ipB)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("claim of %s kept after release: %v", ipB, err)
+	}
+}
+
+func TestParseStatePID(t *testing.T) {
+	for _, tc := range []struct {
+		out   string
+		state string
+		pid   int
+	}{
+		{"State:          RUNNING\nPID:            8185\n", "RUNNING", 8185},
+		{"State:          STOPPED\n", "STOPPED", 0},
+		{"RUNNING\n42\n", "RUNNING", 42},
+		{"STOPPED\n", "STOPPED", 0},
+	} {
+		st, pid, err := parseStatePID(tc.out)
+		if err != nil || st != tc.state || pid != tc.pid {
+			t.Errorf("parseStatePID(%q) = %q, %d, %v; want %q, %d", tc.out, st, pid, err, tc.state, tc.pid)
+		}
+	}
+	for _, bad := range []string{"", "PID: x\n"} {
+		if _, _, err := parseStatePID(bad); err == nil {
+			t.Errorf("parseStatePID(%q) succeeded", bad)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +218,43 @@ func TestCreateErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Exec gives the process the environment asked for and nothing else, like `docker exec`:
+// none of what lxc-attach or the working-folder script would add (container=lxc, PWD,
+// OLDPWD, SHLVL), and / as the working folder unless another is asked for, whatever the
+// caller's own is.
+func TestExecEnvironment(t *testing.T) {
+	p, _ := newProvider(t)
+	ctx := context.Background()
+	inst := create(t, p, providers.CreateSpec{Env: []string{"FROM_SPEC=1"}})
+	if err := p.Start(ctx, inst.ID); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Chdir("/bin") // a folder that also exists in the container
+	for _, tc := range []struct {
+		spec providers.ExecSpec
+		want string
+	}{
+		{providers.ExecSpec{Cmd: []string{"/bin/busybox", "env"}},
+			"FROM_SPEC=1\nHOME=/\nHOSTNAME=" + inst.Name + "\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"},
+		{providers.ExecSpec{Cmd: []string{"/bin/busybox", "env"}, WorkDir: "/etc", Env: []string{"SHLVL=1", "PWD=/given"}},
+			"FROM_SPEC=1\nHOME=/\nHOSTNAME=" + inst.Name + "\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nPWD=/given\nSHLVL=1\n"},
+		{providers.ExecSpec{Cmd: []string{"/bin/busybox", "pwd"}}, "/\n"},
+		{providers.ExecSpec{Cmd: []string{"/bin/busybox", "pwd"}, WorkDir: "/etc"}, "/etc\n"},
+	} {
+		var out, errb bytes.Buffer
+		tc.spec.Stdout, tc.spec.Stderr = &out, &errb
+		code, err := p.Exec(ctx, inst.ID, tc.spec)
+		got := out.String()
+		if tc.spec.Cmd[1] == "env" {
+			lines := strings.Split(strings.TrimSpace(got), "\n")
+			slices.Sort(lines)
+			got = strings.Join(lines, "\n") + "\n"
+		}
+		if err != nil || code != 0 || got != tc.want {
+			t.Errorf("Exec(%v in %q): code %d, err %v, stderr %q, output:\n%s\nwant:\n%s", tc.spec.Cmd, tc.spec.WorkDir, code, err, errb.String(), got, tc.want)
+		}
 	}
 }
