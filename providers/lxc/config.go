@@ -42,6 +42,10 @@ func (c *lxcConfig) render() (string, error) {
 	b.WriteString("# Written by mochi; see mochi.json for what LXC does not keep.\n")
 	line("lxc.include", "/usr/share/lxc/config/common.conf")
 	line("lxc.arch", "linux64")
+	// common.conf pulls in lxcfs's mount and post-stop hooks (common.conf.d/00-lxcfs.conf): a
+	// Docker container has no lxcfs view of /proc either, and the hooks cost a shell per start.
+	line("lxc.hook.mount", "")
+	line("lxc.hook.post-stop", "")
 	line("lxc.rootfs.path", c.rootfs)
 	line("lxc.uts.name", c.hostname)
 	line("lxc.autodev", "1")

@@ -85,16 +85,55 @@ func (p *Provider) kill(ctx context.Context, name string, waitStopped bool) erro
 			return fmt.Errorf("kill container %s: init pid %d still there: %w", name, pid, err)
 		}
 	}
-	for waitStopped {
+	if waitStopped {
+		return p.waitStopped(ctx, name)
+	}
+	return nil
+}
+
+// terminate stops the container as lxc-stop -t does, without its slow wait: SIGTERM to the
+// init (lxc.signal.halt), then SIGKILL when it is still there after timeout; it returns once
+// LXC reports the container STOPPED.
+func (p *Provider) terminate(ctx context.Context, name string, timeout time.Duration) error {
+	st, pid, err := p.statePID(ctx, name)
+	if err != nil {
+		return err
+	}
+	if st == "STOPPED" {
+		return nil
+	}
+	if pid <= 0 || st == "FROZEN" {
+		_, err := p.lxc(ctx, "lxc-stop", name, "-t", fmt.Sprint(int((timeout+time.Second-1)/time.Second)))
+		return err
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("stop container %s (init pid %d): %w", name, pid, err)
+	}
+	deadline := time.Now().Add(timeout)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			return p.kill(ctx, name, true)
+		}
+		if err := sleepCtx(ctx, killPoll); err != nil {
+			return fmt.Errorf("stop container %s: %w", name, err)
+		}
+	}
+	return p.waitStopped(ctx, name)
+}
+
+// waitStopped waits until LXC reports the container STOPPED (its monitor has cleaned up).
+func (p *Provider) waitStopped(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
 		st, _, err := p.statePID(ctx, name)
 		if err != nil || st == "STOPPED" {
 			return err
 		}
 		if err := sleepCtx(ctx, killPoll); err != nil {
-			return fmt.Errorf("kill container %s: still %s: %w", name, st, err)
+			return fmt.Errorf("stop container %s: still %s: %w", name, st, err)
 		}
 	}
-	return nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -155,13 +155,6 @@ func (p *Provider) Stop(ctx context.Context, id string, timeout time.Duration) e
 	if err := p.save(rec); err != nil {
 		return err
 	}
-	st, err := p.lxcState(ctx, rec.Name)
-	if err != nil {
-		return fmt.Errorf("stop container %s: %w", id, err)
-	}
-	if st == "STOPPED" {
-		return nil
-	}
 	if timeout < 0 {
 		timeout = 10 * time.Second
 	}
@@ -171,8 +164,7 @@ func (p *Provider) Stop(ctx context.Context, id string, timeout time.Duration) e
 		}
 		return nil
 	}
-	args := []string{"-t", fmt.Sprint(int((timeout + time.Second - 1) / time.Second))}
-	if _, err := p.lxc(ctx, "lxc-stop", rec.Name, args...); err != nil {
+	if err := p.terminate(ctx, rec.Name, timeout); err != nil {
 		if st, serr := p.lxcState(ctx, rec.Name); serr == nil && st == "STOPPED" {
 			return nil // it stopped by itself meanwhile
 		}

@@ -258,3 +258,34 @@ func TestExecEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// Stop falls back to SIGKILL when the init ignores SIGTERM, and the container starts again.
+func TestStopIgnoringTERM(t *testing.T) {
+	p, _ := newProvider(t)
+	ctx := context.Background()
+	inst := create(t, p, providers.CreateSpec{})
+	spec := providers.CreateSpec{Image: testImage, Labels: map[string]string{"mochi.test": "1"},
+		Entrypoint: []string{"/bin/sh"}, Cmd: []string{"-c", "trap '' TERM; while :; do sleep 1; done"}}
+	deaf, err := p.Create(ctx, spec)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	t.Cleanup(func() { p.Remove(context.Background(), deaf.ID, true) })
+	for _, id := range []string{inst.ID, deaf.ID} {
+		if err := p.Start(ctx, id); err != nil {
+			t.Fatalf("Start %s: %v", id, err)
+		}
+		if err := p.Stop(ctx, id, time.Second); err != nil {
+			t.Fatalf("Stop %s: %v", id, err)
+		}
+		if got, err := p.Inspect(ctx, id); err != nil || got.State != providers.StateStopped {
+			t.Fatalf("after Stop: %v, %v", got, err)
+		}
+		if err := p.Start(ctx, id); err != nil {
+			t.Fatalf("Start %s again: %v", id, err)
+		}
+		if code, out := run(t, p, id, "echo up"); code != 0 || out != "up\n" {
+			t.Errorf("exec after the restart: %d %q", code, out)
+		}
+	}
+}
