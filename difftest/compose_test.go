@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"testing"
 )
 
 // Compose cases. Their fixtures set COMPOSE_PROJECT_NAME=mochi-difftest-@RUN@ in the workspace's
@@ -429,4 +430,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// TestComposeToolMissing: without a compose tool the compose cases fail (runCase calls
+// t.Fatal with this error) and the message says how to install one.
+func TestComposeToolMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // neither docker nor docker-compose
+	err := composeTool(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "docker-compose") || !strings.Contains(err.Error(), "scripts/setup-debian.sh") {
+		t.Errorf("composeTool() = %v, want an error naming docker-compose and the setup script", err)
+	}
 }
