@@ -45,6 +45,22 @@ func startSocketAgent(t *testing.T, opts Options) *Client {
 	return client
 }
 
+// startStreamClient serves an agent over a private stream (as `docker exec -i` gives) and
+// returns a Client of it.
+func startStreamClient(t *testing.T) *Client {
+	t.Helper()
+	c1, c2 := socketPair(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go Serve(ctx, c1, Options{Private: true})
+	client, err := Dial(ctx, c2, ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return client
+}
+
 func TestDialHandedOver(t *testing.T) {
 	client := startSocketAgent(t, Options{})
 	if !client.CanHandOver() {
@@ -154,15 +170,8 @@ func TestStartHandedOverRefusedWithPty(t *testing.T) {
 
 // Over a private stream (stdio) there is no hand-over: callers fall back.
 func TestNoHandOverOnStream(t *testing.T) {
-	c1, c2 := socketPair(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go Serve(ctx, c1, Options{Private: true})
-	client, err := Dial(ctx, c2, ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := startStreamClient(t)
+	ctx := context.Background()
 	if client.CanHandOver() {
 		t.Fatal("a private stream claims descriptor hand-over")
 	}

@@ -240,15 +240,8 @@ func TestListPorts(t *testing.T) {
 	defer l.Close()
 	want := l.Addr().(*net.TCPAddr).Port
 
-	c1, c2 := socketPair(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go Serve(ctx, c1, Options{Private: true})
-	client, err := Dial(ctx, c2, ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := startStreamClient(t)
+	ctx := context.Background()
 	ports, err := client.ListPorts(ctx)
 	if err != nil {
 		t.Fatal(err)
