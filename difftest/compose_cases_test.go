@@ -181,4 +181,11 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 			s.exec("app reaches db", "bash", "-c", `exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3`)
 		},
 	},
+	{
+		name: "compose-name", needs: []string{"up"}, compose: true,
+		steps: func(s *session) {
+			s.up("up")
+			s.services("services")
+		},
+	},
 }
