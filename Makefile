@@ -16,13 +16,14 @@ export MOCHI_NO_SERVER := 1
 # difftest/ and other end-to-end tests run this binary.
 export MOCHI_BIN := $(CURDIR)/$(BIN)
 
-.PHONY: all build test lint vet fmt test-reliability test-ide bench demo clean help
+.PHONY: all build test lint vet fmt test-lxc test-reliability test-ide bench demo clean help
 
 all: build
 
 help:
 	@echo "make build             static bin/mochi (CGO_ENABLED=0, -trimpath, version $(VERSION))"
-	@echo "make test              go vet + go test ./... (engine tests need MOCHI_TEST_ENGINES=docker)"
+	@echo "make test              go vet + go test ./... (engine tests need MOCHI_TEST_ENGINES=docker, or docker,lxc as CI)"
+	@echo "make test-lxc          only the LXC tests: provider, images, lifecycle and difftest on LXC (needs root, lxc-net)"
 	@echo "make lint              gofmt -l + go vet"
 	@echo "make test-reliability  go test -run Reliability ./..."
 	@echo "make test-ide          go test ./idetest (IDE clients end to end; needs scripts/install-ide-deps.sh)"
@@ -45,6 +46,12 @@ lint: vet
 
 test: build vet
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
+
+# With lxc in MOCHI_TEST_ENGINES, make test also runs them (difftest's TestDifftestLXC runs every
+# case with mochi on LXC against the reference's golden observations); this is the short way in.
+test-lxc: build
+	MOCHI_TEST_ENGINES=docker,lxc $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./providers/lxc ./image
+	MOCHI_TEST_ENGINES=docker,lxc $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -run LXC $(TESTFLAGS) ./workspace ./difftest
 
 # Reliability tests (hostile configs, crashes, concurrency, faults, gateway load, security) are
 # named TestReliability* and skip unless RELIABILITY=1 or -run names Reliability; see
