@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -28,6 +29,16 @@ func TestDifftestLXC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { // before home goes: removed containers' folders go in the background
+		trash := filepath.Join(home, "lxc", "trash")
+		for i := 0; i < 300; i++ {
+			if entries, err := os.ReadDir(trash); err != nil || len(entries) == 0 {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Errorf("%s still holds removed containers after 30s", trash)
+	})
 	testenv.RequireEngine(t, "lxc", eng.p.Check)
 	mochi := findMochi(repoRoot())
 	if mochi == nil {

@@ -1,7 +1,10 @@
 package lxc_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/mochi-dev/mochi/internal/testenv"
 	"github.com/mochi-dev/mochi/providers/lxc"
@@ -21,7 +24,21 @@ func newProvider(t *testing.T) (*lxc.Provider, string) {
 		t.Fatal(err)
 	}
 	testenv.RequireEngine(t, "lxc", p.Check)
+	// Removed containers' folders are deleted by a detached rm: let it finish before the
+	// test's folder goes.
+	t.Cleanup(func() { waitEmpty(t, filepath.Join(state, "trash")) })
 	return p, state
+}
+
+// waitEmpty waits until dir is empty or gone.
+func waitEmpty(t *testing.T, dir string) {
+	for range 300 {
+		if entries, err := os.ReadDir(dir); err != nil || len(entries) == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("%s still holds removed containers after 30s", dir)
 }
 
 func TestConformance(t *testing.T) {
