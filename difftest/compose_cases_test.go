@@ -188,4 +188,18 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 			s.services("services")
 		},
 	},
+	{
+		name: "compose-service-config", needs: upExec, compose: true,
+		steps: func(s *session) {
+			s.up("up")
+			s.services("services")
+			s.serviceConfig("service config", "app")
+			s.capAdd("cap_add")
+			s.containerNames("container names")
+			s.resources("networks", "network")
+			s.aliases("network aliases")
+			s.exec("what app resolves", "bash", "-c",
+				`for h in db db-back worker; do getent hosts $h >/dev/null && echo "$h resolves" || echo "$h does not resolve"; done`)
+		},
+	},
 }

@@ -125,6 +125,53 @@ func (s *session) serviceImages(step string) {
 // (vsc-<folder>-<hash>[-uid]).
 var folderImageHash = regexp.MustCompile(`-[0-9a-f]{64}\b`)
 
+// serviceConfig records how the compose properties reached the containers of the services other
+// than main (whose entrypoint and environment each tool sets up its own way): an explicit
+// container name, command, user, folders, hostname, restart policy, file system, environment,
+// mounts and networks. Capabilities are recorded by capAdd.
+func (s *session) serviceConfig(step, main string) {
+	s.projectView(step, func(svc string, c *containerInfo) string {
+		if svc == main {
+			return ""
+		}
+		var b strings.Builder
+		p := func(k string, v any) { fmt.Fprintf(&b, "%s %s=%v\n", svc, k, v) }
+		if name := strings.TrimPrefix(c.Name, "/"); !strings.HasPrefix(name, s.project()+"_") && !strings.HasPrefix(name, s.project()+"-"+svc+"-") {
+			p("container_name", name) // the default names are in containerNames
+		}
+		p("entrypoint", c.Config.Entrypoint)
+		p("cmd", c.Config.Cmd)
+		p("user", c.Config.User)
+		p("working_dir", c.Config.WorkingDir)
+		hostname := c.Config.Hostname
+		if len(c.ID) >= 12 && hostname == c.ID[:12] {
+			hostname = "<short container id>"
+		}
+		p("hostname", hostname)
+		p("stop_signal", c.Config.StopSignal)
+		p("restart", fmt.Sprintf("%s:%d", c.HostConfig.RestartPolicy.Name, c.HostConfig.RestartPolicy.MaximumRetryCount))
+		p("read_only", c.HostConfig.ReadonlyRootfs)
+		p("tmpfs", c.HostConfig.Tmpfs)
+		p("env", sortedCopy(c.Config.Env))
+		p("mounts", strings.ReplaceAll(strings.TrimSpace(mountsView(c)), "\n", "; "))
+		p("networks", sortedKeys(c.NetworkSettings.Networks))
+		return b.String()
+	})
+}
+
+// capAdd records each service's added capabilities as the engine stored them.
+func (s *session) capAdd(step string) {
+	s.projectView(step, func(svc string, c *containerInfo) string {
+		return fmt.Sprintf("%s %v\n", svc, c.HostConfig.CapAdd)
+	})
+}
+
+func sortedCopy(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return out
+}
+
 // publishedPorts records each service's published ports with the host address (the host port
 // is picked by the engine and not recorded).
 func (s *session) publishedPorts(step string) {

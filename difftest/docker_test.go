@@ -46,16 +46,28 @@ type containerInfo struct {
 		Health    *struct{ Status string }
 	}
 	Config struct {
-		Image  string
-		Env    []string
-		Labels map[string]string
+		Image      string
+		Env        []string
+		Labels     map[string]string
+		Entrypoint []string
+		Cmd        []string
+		User       string
+		WorkingDir string
+		Hostname   string
+		StopSignal string
 	}
 	NetworkSettings struct {
 		Networks map[string]struct{ Aliases []string }
 		Ports    map[string][]struct{ HostIp, HostPort string }
 	}
 	HostConfig struct {
-		CapAdd []string
+		CapAdd        []string
+		RestartPolicy struct {
+			Name              string
+			MaximumRetryCount int
+		}
+		ReadonlyRootfs bool
+		Tmpfs          map[string]string
 	}
 	Mounts []struct {
 		Type        string
