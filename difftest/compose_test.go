@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -415,10 +413,9 @@ func (s *session) stopProject(services ...string) {
 	}
 }
 
-// removeComposeProject removes every container, network and volume carrying the project label,
-// the images the tools built for the workspace that those containers ran, and the override files
-// the reference wrote for the project (named in the containers' config_files label and kept in
-// its user data folder).
+// removeComposeProject removes every container, network and volume carrying the project label
+// and the images the tools built for the workspace that those containers ran. (The reference's
+// override files are in the session's folder: runSession sets TMPDIR.)
 func removeComposeProject(ctx context.Context, project string) error {
 	var errs []string
 	cs, err := projectContainers(ctx, project)
@@ -433,13 +430,6 @@ func removeComposeProject(ctx context.Context, project string) error {
 		// built from a fixture Dockerfile also carry the run label (removeWorkspace).
 		if img := c.Config.Image; (strings.HasPrefix(img, "vsc-") || strings.HasPrefix(img, project)) && !slices.Contains(images, img) {
 			images = append(images, img)
-		}
-		for _, f := range referenceOverride.FindAllString(c.Config.Labels["com.docker.compose.project.config_files"], -1) {
-			if strings.HasPrefix(f, os.TempDir()+string(filepath.Separator)+"devcontainercli") {
-				if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-					errs = append(errs, err.Error())
-				}
-			}
 		}
 	}
 	if len(ids) > 0 {

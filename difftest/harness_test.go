@@ -204,6 +204,9 @@ func runSession(ctx context.Context, t *testing.T, c diffCase, v variant) []obse
 		}
 	})
 	if c.compose {
+		// The reference writes its compose override files and Feature build folders under
+		// $TMPDIR/devcontainercli-<user>: in the session's folder they go when the test ends.
+		s.env = append(s.env, "TMPDIR="+s.tmp)
 		// Registered after the workspace's cleanup, so it runs first: the project's containers
 		// go before the images they use.
 		t.Cleanup(func() {
