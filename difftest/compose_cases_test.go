@@ -124,6 +124,7 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 	{
 		name: "compose-env-features", needs: []string{"up", "exec", "read-configuration"}, compose: true, env: localEnvVars,
 		steps: func(s *session) {
+			s.command("read-configuration before up", "read-configuration")
 			s.up("up")
 			s.services("services")
 			s.execSorted("exec env (without MOCHI_SERVICE_*)", envWithoutMochi...)
@@ -135,6 +136,7 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 			s.serviceImages("images")
 			s.labels("labels")
 			s.command("read-configuration", "read-configuration")
+			s.command("read-configuration --include-merged-configuration", "read-configuration", "--include-merged-configuration")
 		},
 	},
 	{
