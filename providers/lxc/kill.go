@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Killing and removing containers without lxc-stop -k and lxc-destroy: lxc-stop -k takes about
@@ -71,22 +73,65 @@ func (p *Provider) kill(ctx context.Context, name string, waitStopped bool) erro
 	if st == "STOPPED" {
 		return nil
 	}
-	if pid <= 0 || st == "FROZEN" {
+	fd := -1
+	if pid > 0 && st != "FROZEN" {
+		fd, err = openInit(pid, name)
+	}
+	if fd < 0 {
+		if errors.Is(err, errInitGone) {
+			return p.waitStoppedIf(ctx, name, waitStopped)
+		}
 		_, err := p.lxc(ctx, "lxc-stop", name, "-k")
 		return err
 	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+	defer unix.Close(fd)
+	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("kill container %s (init pid %d): %w", name, pid, err)
 	}
+	if err := waitReaped(ctx, fd); err != nil {
+		return fmt.Errorf("kill container %s: init pid %d still there: %w", name, pid, err)
+	}
+	return p.waitStoppedIf(ctx, name, waitStopped)
+}
+
+func (p *Provider) waitStoppedIf(ctx context.Context, name string, wait bool) error {
+	if !wait {
+		return nil
+	}
+	return p.waitStopped(ctx, name)
+}
+
+// errInitGone says the container's init ended before it could be signalled.
+var errInitGone = errors.New("the container's init is gone")
+
+// openInit returns a pidfd of the container's init (host pid from lxc-info), after checking
+// that the process is still that init (it sits in the container's cgroup): signals then go to
+// that very process even if it ends and its pid is reused meanwhile. It returns -1 and
+// errInitGone when the init is gone, -1 and another error when pidfds are not available.
+func openInit(pid int, name string) (int, error) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return -1, errInitGone
+	}
+	if err != nil {
+		return -1, err
+	}
+	cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil || !strings.Contains(string(cg), "/lxc.payload."+name) {
+		unix.Close(fd)
+		return -1, errInitGone
+	}
+	return fd, nil
+}
+
+// waitReaped waits until the process of pidfd is gone (its parent, LXC's monitor, reaped it).
+func waitReaped(ctx context.Context, fd int) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	for syscall.Kill(pid, 0) == nil { // until the monitor has reaped it
+	for unix.PidfdSendSignal(fd, 0, nil, 0) == nil {
 		if err := sleepCtx(ctx, killPoll); err != nil {
-			return fmt.Errorf("kill container %s: init pid %d still there: %w", name, pid, err)
+			return err
 		}
-	}
-	if waitStopped {
-		return p.waitStopped(ctx, name)
 	}
 	return nil
 }
@@ -102,20 +147,32 @@ func (p *Provider) terminate(ctx context.Context, name string, timeout time.Dura
 	if st == "STOPPED" {
 		return nil
 	}
-	if pid <= 0 || st == "FROZEN" {
+	fd := -1
+	if pid > 0 && st != "FROZEN" {
+		fd, err = openInit(pid, name)
+	}
+	if fd < 0 {
+		if errors.Is(err, errInitGone) {
+			return p.waitStopped(ctx, name)
+		}
 		_, err := p.lxc(ctx, "lxc-stop", name, "-t", fmt.Sprint(int((timeout+time.Second-1)/time.Second)))
 		return err
 	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+	defer unix.Close(fd)
+	if err := unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("stop container %s (init pid %d): %w", name, pid, err)
 	}
-	deadline := time.Now().Add(timeout)
-	for syscall.Kill(pid, 0) == nil {
-		if time.Now().After(deadline) {
-			return p.kill(ctx, name, true)
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := waitReaped(tctx, fd); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("stop container %s: %w", name, ctx.Err())
 		}
-		if err := sleepCtx(ctx, killPoll); err != nil {
-			return fmt.Errorf("stop container %s: %w", name, err)
+		if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("stop container %s (init pid %d): %w", name, pid, err)
+		}
+		if err := waitReaped(ctx, fd); err != nil {
+			return fmt.Errorf("stop container %s: init pid %d still there: %w", name, pid, err)
 		}
 	}
 	return p.waitStopped(ctx, name)
