@@ -9,6 +9,7 @@ package compose
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
@@ -124,9 +126,42 @@ func loadModel(ctx context.Context, files, envFiles []string, env map[string]str
 		if strings.Contains(err.Error(), "dependency cycle detected") {
 			err = markedError{err: err, target: ErrCycle}
 		}
+		if serr := syntaxError(ctx, files); serr != nil {
+			err = serr
+		}
 		return nil, fmt.Errorf("load compose files %s: %w", strings.Join(files, ", "), err)
 	}
 	return p, nil
+}
+
+// syntaxError returns the YAML error of the first compose file that does not parse, naming the
+// file, or nil. compose-go reads every file for a top-level name before it loads them, and that
+// error names no file: with several files the user would not know which one is at fault.
+func syntaxError(ctx context.Context, files []string) error {
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue // the loader's own error says so
+		}
+		details := types.ConfigDetails{
+			WorkingDir:  filepath.Dir(f),
+			ConfigFiles: []types.ConfigFile{{Filename: f, Content: data}},
+			Environment: types.Mapping{},
+		}
+		_, err = loader.LoadModelWithContext(ctx, details, func(o *loader.Options) {
+			o.SkipValidation, o.SkipInterpolation, o.SkipNormalization = true, true, true
+			o.SkipConsistencyCheck, o.SkipExtends, o.SkipInclude = true, true, true
+			o.SkipResolveEnvironment, o.SkipDefaultValues = true, true
+			o.SetProjectName("syntax-check", true)
+		})
+		if err != nil && strings.Contains(err.Error(), f+":") {
+			if inner := errors.Unwrap(err); inner != nil {
+				err = inner // compose-go's "failed to parse <file>: <yaml error>"
+			}
+			return fmt.Errorf("parse %s: %w", f, err)
+		}
+	}
+	return nil
 }
 
 // composeFiles resolves the compose file list and the explicit env files.

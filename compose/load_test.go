@@ -167,3 +167,29 @@ func TestDefaultComposeFiles(t *testing.T) {
 		t.Errorf("files %q, want %q from COMPOSE_FILE", files, want)
 	}
 }
+
+// TestLoadSyntaxErrorNamesFile: with several compose files, a YAML error names the file at
+// fault and its line (compose-go's own error names neither file).
+func TestLoadSyntaxErrorNamesFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "docker-compose.yml")
+	bad := filepath.Join(dir, "docker-compose.override.yml")
+	if err := os.WriteFile(good, []byte("services:\n  app:\n    image: example.com/app\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("services:\n  app:\n    environment: [unclosed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(context.Background(), LoadOptions{Files: []string{good, bad}})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range []string{"parse " + bad + ": ", "line 3"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+	if strings.Contains(err.Error(), "parse "+good) {
+		t.Errorf("error %q blames the valid file", err)
+	}
+}
