@@ -192,7 +192,12 @@ func (p *Provider) Remove(ctx context.Context, id string, volumes bool) error {
 	}
 	p.stopForwarder(rec)
 	if err := p.kill(ctx, rec.Name, false); err != nil {
-		return fmt.Errorf("remove container %s: %w", id, err)
+		// A container LXC cannot even read (a broken config) is removed all the same; one
+		// that LXC says still runs is not.
+		if st, serr := p.lxcState(ctx, rec.Name); serr == nil && st != "STOPPED" {
+			return fmt.Errorf("remove container %s: %w", id, err)
+		}
+		p.log.Debug("kill container before removal", "container", rec.Name, "err", err)
 	}
 	if err := p.discard(rec.Name); err != nil {
 		return fmt.Errorf("remove container %s: %w", id, err)

@@ -289,3 +289,19 @@ func TestStopIgnoringTERM(t *testing.T) {
 		}
 	}
 }
+
+// A container whose LXC config is broken is still removed.
+func TestRemoveBroken(t *testing.T) {
+	p, state := newProvider(t)
+	ctx := context.Background()
+	inst := create(t, p, providers.CreateSpec{})
+	if err := os.Remove(filepath.Join(state, "containers", inst.Name, "config")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Remove(ctx, inst.ID, true); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(state, "containers", inst.Name)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("container folder left after Remove: %v", err)
+	}
+}
