@@ -204,4 +204,14 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 				`for h in db db-back worker; do getent hosts $h >/dev/null && echo "$h resolves" || echo "$h does not resolve"; done`)
 		},
 	},
+	{
+		name: "compose-default-files", needs: upExec, compose: true,
+		steps: func(s *session) {
+			s.up("up")
+			s.services("services")
+			s.composeLabels("compose labels", append(composeLabelsCommon, "com.docker.compose.project.environment_file")...)
+			s.composeLabels("compose label config_files", labelConfigFiles)
+			s.exec("exec env from the files", "sh", "-c", `echo "DOTENV=$DOTENV"; echo "FROM_OVERRIDE=$FROM_OVERRIDE"; ls /workspace`)
+		},
+	},
 }
