@@ -37,7 +37,7 @@ func TestReliabilityStopUpCycles(t *testing.T) {
 		if r.code != 3 || strings.TrimSpace(r.stdout) != fmt.Sprintf("cycle-%d", i) {
 			t.Errorf("cycle %d: exec: exit %d %q %s", i, r.code, r.stdout, tail(r.stderr, 500))
 		}
-		agents := strings.TrimSpace(execIn(t, cli, res.ContainerID, `n=0; for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' < $f 2>/dev/null | grep -q '^/.mochi/bin/mochi agent serve' && n=$((n+1)); done; echo $n`))
+		agents := strings.TrimSpace(execIn(t, cli, res.ContainerID, `n=0; for f in /proc/[0-9]*/cmdline; do { tr '\0' ' ' < $f; } 2>/dev/null | grep -q '^/.mochi/bin/mochi agent serve' && n=$((n+1)); done; echo $n`))
 		if agents != "1" {
 			t.Errorf("cycle %d: %s agent processes in the container, want 1", i, agents)
 		}
