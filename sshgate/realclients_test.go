@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -530,5 +531,27 @@ func TestPuTTY(t *testing.T) {
 			t.Fatalf("pscp %s: %+v", proto, r)
 		}
 		sameFile(t, want, dst, 0)
+	}
+}
+
+// A process started in the background by an exec, its output redirected, outlives the
+// session: ssh returns at once and the process runs on, over either kind of link (with a
+// socket link the session's pipes are the gateway's, not the agent's).
+func TestOpenSSHBackgroundSurvives(t *testing.T) {
+	needBinary(t, "ssh")
+	for _, lm := range linkModes {
+		t.Run(lm.name, func(t *testing.T) {
+			e := newRealEnvLink(t, lm.socket, nil)
+			r := e.ssh(t, "", "ws1.mochi", "nohup sleep 60 >/dev/null 2>&1 & echo $!")
+			pid, err := strconv.Atoi(strings.TrimSpace(r.stdout))
+			if r.code != 0 || err != nil {
+				t.Fatalf("start in the background: %+v", r)
+			}
+			t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+			time.Sleep(200 * time.Millisecond)
+			if err := syscall.Kill(pid, 0); err != nil {
+				t.Fatalf("background process %d is gone after the session ended: %v", pid, err)
+			}
+		})
 	}
 }
