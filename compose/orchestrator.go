@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -102,7 +104,7 @@ func (o *Orchestrator) Up(ctx context.Context, p *Project, opts UpOptions) (stri
 		return "", err
 	}
 
-	run := &upRun{o: o, p: p, opts: opts, ids: map[string]string{}, selected: selected}
+	run := &upRun{o: o, p: p, opts: opts, ids: map[string]string{}, created: map[string]bool{}, selected: selected}
 	for _, name := range order {
 		if err := run.converge(ctx, svcs[name]); err != nil {
 			run.rollback(ctx)
@@ -119,6 +121,7 @@ type upRun struct {
 	p        *Project
 	opts     UpOptions
 	ids      map[string]string
+	created  map[string]bool // services whose container this Up created
 	selected map[string]bool
 	started  []string
 }
@@ -144,11 +147,18 @@ func (r *upRun) converge(ctx context.Context, s *service) error {
 	if err != nil {
 		return err
 	}
+	shared, err := r.shareNamespaces(&spec)
+	if err != nil {
+		return err
+	}
 	cur, err := r.current(ctx, name)
 	if err != nil {
 		return err
 	}
-	if cur != nil && !r.opts.ForceRecreate &&
+	// A container that shares the namespaces of a container created by this Up must be
+	// recreated with it: it still points at the one that was replaced.
+	stale := slices.ContainsFunc(shared, func(dep string) bool { return r.created[dep] })
+	if cur != nil && !r.opts.ForceRecreate && !stale &&
 		(r.opts.NoRecreate || (cur.Labels[LabelConfigHash] == spec.Labels[LabelConfigHash] && cur.Labels[LabelImage] == spec.Labels[LabelImage])) {
 		r.ids[name] = cur.ID
 		if cur.Running() {
@@ -173,7 +183,28 @@ func (r *upRun) converge(ctx context.Context, s *service) error {
 		return fmt.Errorf("create container for service %s: %w", name, err)
 	}
 	r.ids[name] = id
+	r.created[name] = true
 	return r.start(ctx, name, id)
+}
+
+// shareNamespaces turns network_mode, ipc and pid "service:<name>" into the container of that
+// service ("container:<id>"), as Compose does, and returns the services named. compose-go
+// makes each such service a dependency, so its container was converged before this one.
+func (r *upRun) shareNamespaces(spec *ContainerSpec) ([]string, error) {
+	var deps []string
+	for _, ns := range []*string{&spec.NetworkMode, &spec.Ipc, &spec.Pid} {
+		dep, ok := strings.CutPrefix(*ns, types.ServicePrefix)
+		if !ok {
+			continue
+		}
+		id := r.ids[dep]
+		if id == "" {
+			return nil, fmt.Errorf("service %s shares namespaces with service %s, which has no container: %w", spec.Labels[LabelService], dep, ErrDependency)
+		}
+		*ns = "container:" + id
+		deps = append(deps, dep)
+	}
+	return deps, nil
 }
 
 func (r *upRun) start(ctx context.Context, name, id string) error {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -245,5 +247,69 @@ func TestFindAndServiceImage(t *testing.T) {
 	}
 	if len(f.built) != 1 {
 		t.Errorf("the main service was built although its image was overridden")
+	}
+}
+
+// TestUpSharedNetworkNamespace: network_mode "service:db" (the pattern of many devcontainer
+// templates) runs app in db's network namespace, starts db first, and recreates app whenever db
+// is recreated.
+func TestUpSharedNetworkNamespace(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "docker-compose.yml")
+	content := `services:
+  app:
+    image: example.com/app
+    network_mode: service:db
+    ipc: service:db
+  db:
+    image: example.com/postgres:16
+    environment:
+      PASSWORD: ${PASSWORD:-one}
+`
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	load := func(password string) *Project {
+		p, err := Load(context.Background(), LoadOptions{Files: []string{file}, Name: "shared", Env: map[string]string{"PASSWORD": password}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	f := newFakeEngine()
+	f.images["example.com/app"] = &Image{ID: "sha256:app"}
+	f.images["example.com/postgres:16"] = &Image{ID: "sha256:pg"}
+	o := New(f, nil)
+	ctx := context.Background()
+	appID, err := o.Up(ctx, load("one"), UpOptions{MainService: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := o.Find(ctx, "shared", "db")
+	if err != nil || db == nil {
+		t.Fatalf("db container: %v, %v", db, err)
+	}
+	spec := f.containers[appID].spec
+	if spec.NetworkMode != "container:"+db.ID || spec.Ipc != "container:"+db.ID || len(spec.Networks) != 0 {
+		t.Errorf("app network mode %q, ipc %q, networks %v; want db's container %s", spec.NetworkMode, spec.Ipc, spec.Networks, db.ID)
+	}
+	if calls := f.takeCalls(); slices.Index(calls, "start shared-db-1") > slices.Index(calls, "create shared-app-1") {
+		t.Errorf("app created before db started: %q", calls)
+	}
+
+	// Same configuration: both reused. db changed: db recreated, and app with it.
+	if id, err := o.Up(ctx, load("one"), UpOptions{MainService: "app"}); err != nil || id != appID {
+		t.Fatalf("second up = %s, %v; want app reused (%s)", id, err, appID)
+	}
+	newID, err := o.Up(ctx, load("two"), UpOptions{MainService: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db2, _ := o.Find(ctx, "shared", "db")
+	if db2 == nil || db2.ID == db.ID || newID == appID {
+		t.Fatalf("after db's change: db %v (was %s), app %s (was %s); want both recreated", db2, db.ID, newID, appID)
+	}
+	if got := f.containers[newID].spec.NetworkMode; got != "container:"+db2.ID {
+		t.Errorf("recreated app network mode %q, want container:%s", got, db2.ID)
 	}
 }

@@ -41,11 +41,6 @@ func checkSupported(p *types.Project) error {
 		if s.Deploy != nil && (s.Deploy.Resources.Limits != nil || s.Deploy.Resources.Reservations != nil) {
 			add(name, "deploy.resources")
 		}
-		for _, mode := range []struct{ prop, v string }{{"network_mode", s.NetworkMode}, {"ipc", s.Ipc}, {"pid", s.Pid}} {
-			if strings.HasPrefix(mode.v, "service:") || strings.HasPrefix(mode.v, "container:") {
-				add(name, mode.prop+": "+mode.v)
-			}
-		}
 		for _, l := range s.Links {
 			if strings.Contains(l, ":") {
 				add(name, "links with an alias ("+l+")")

@@ -214,4 +214,18 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 			s.exec("exec env from the files", "sh", "-c", `echo "DOTENV=$DOTENV"; echo "FROM_OVERRIDE=$FROM_OVERRIDE"; ls /workspace`)
 		},
 	},
+	{
+		name: "compose-network-mode", needs: upExec, compose: true,
+		steps: func(s *session) {
+			s.up("up")
+			s.services("services")
+			s.namespaces("namespaces")
+			s.exec("app reaches db on localhost", "bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3`)
+			s.exec("app resolves db", "sh", "-c", "getent hosts db >/dev/null && echo db resolves || echo db does not resolve")
+			s.stopProject()
+			s.up("up after docker stop")
+			s.services("services after up")
+			s.exec("app reaches db on localhost after the restart", "bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3`)
+		},
+	},
 }

@@ -157,6 +157,27 @@ func (s *session) serviceConfig(step, main string) {
 	})
 }
 
+// namespaces records each service's network and IPC mode, a container named by its service.
+func (s *session) namespaces(step string) {
+	cs, err := projectContainers(s.ctx, s.project())
+	if err != nil && s.broken == "" {
+		s.fail(err)
+	}
+	byID := map[string]string{}
+	for _, c := range cs {
+		byID[c.ID] = c.Config.Labels[labelService]
+	}
+	name := func(mode string) string {
+		if id, ok := strings.CutPrefix(mode, "container:"); ok && byID[id] != "" {
+			return "container:<" + byID[id] + ">"
+		}
+		return mode
+	}
+	s.projectView(step, func(svc string, c *containerInfo) string {
+		return fmt.Sprintf("%s network_mode=%s ipc=%s\n", svc, name(c.HostConfig.NetworkMode), name(c.HostConfig.IpcMode))
+	})
+}
+
 // capAdd records each service's added capabilities as the engine stored them.
 func (s *session) capAdd(step string) {
 	s.projectView(step, func(svc string, c *containerInfo) string {

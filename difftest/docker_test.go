@@ -68,6 +68,8 @@ type containerInfo struct {
 		}
 		ReadonlyRootfs bool
 		Tmpfs          map[string]string
+		NetworkMode    string
+		IpcMode        string
 	}
 	Mounts []struct {
 		Type        string
