@@ -40,6 +40,7 @@ var composeCases = []diffCase{
 		steps: func(s *session) {
 			s.up("up")
 			composeProjectSteps(s)
+			s.composePs("compose ps (running services)", ".devcontainer/docker-compose.yml", ".devcontainer/docker-compose.extra.yml")
 			s.exec("exec id/pwd/home", whoAmI...)
 			s.execSorted("exec env (without MOCHI_SERVICE_*)", envWithoutMochi...)
 			s.exec("exec MOCHI_SERVICE_* (mochi's service discovery)", envMochiServices...)
@@ -97,6 +98,7 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 			s.then()
 			s.up("up by the second tool")
 			s.services("services")
+			s.composePs("compose ps (running services)", ".devcontainer/docker-compose.yml")
 			s.containerNames("container names")
 			s.composeLabels("compose labels", composeLabelsCommon...)
 			s.file("hooks", hooksLog)

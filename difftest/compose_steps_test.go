@@ -2,6 +2,8 @@ package difftest
 
 import (
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -294,4 +296,31 @@ func (s *session) serviceShell(step, svc, script string) {
 		return
 	}
 	s.record(step, out)
+}
+
+// composePs records the running services the compose tool itself lists for the project (`ps
+// --services --filter status=running` with the given compose files, relative to the
+// workspace): a project either tool made is the compose tool's project too.
+func (s *session) composePs(step string, files ...string) {
+	if s.broken != "" {
+		s.record(step, "<not run: harness error>")
+		return
+	}
+	args := []string{"-p", s.project()}
+	for _, f := range files {
+		args = append(args, "-f", filepath.Join(s.ws, f))
+	}
+	args = append(args, "ps", "--services", "--filter", "status=running")
+	name := "docker-compose"
+	if _, err := docker(s.ctx, "compose", "version"); err == nil {
+		name, args = "docker", append([]string{"compose"}, args...)
+	}
+	cmd := exec.CommandContext(s.ctx, name, args...)
+	cmd.Dir = s.ws
+	out, err := cmd.Output()
+	if err != nil {
+		s.fail(fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err))
+		return
+	}
+	s.record(step, sortLines(string(out)))
 }
