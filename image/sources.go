@@ -124,8 +124,12 @@ func fromV1(ref, source string, img v1.Image, cleanup func()) (*Image, error) {
 	if cleanup == nil {
 		cleanup = func() {}
 	}
+	var diffIDs []string
+	for _, h := range cfg.RootFS.DiffIDs {
+		diffIDs = append(diffIDs, h.String())
+	}
 	return &Image{
-		Ref: ref, ID: id.String(), Source: source, Config: *cfg,
+		Ref: ref, ID: id.String(), Source: source, Config: *cfg, diffIDs: diffIDs,
 		open: func(context.Context) (v1.Image, func(), error) { return img, cleanup, nil },
 	}, nil
 }
@@ -141,6 +145,9 @@ func (s *Store) fromDocker(ctx context.Context, ref string) (*Image, error) {
 		return nil, fmt.Errorf("inspect image %s in docker: %w", ref, err)
 	}
 	img := &Image{Ref: ref, ID: resp.ID, Source: "docker", Config: dockerConfig(resp)}
+	if resp.RootFS.Type == "layers" {
+		img.diffIDs = resp.RootFS.Layers
+	}
 	id := resp.ID
 	img.open = func(ctx context.Context) (v1.Image, func(), error) { return s.saveFromDocker(ctx, ref, id) }
 	return img, nil

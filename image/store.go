@@ -68,6 +68,9 @@ type Image struct {
 	// or "cache" (pulled earlier).
 	Source string
 	Config v1.ConfigFile
+	// diffIDs are the image's layers' diff ids, when known before its layers are read (from
+	// the engine's inspect or the config's rootfs section).
+	diffIDs []string
 	// open returns the image's layers (nil when the image is only known from the cache).
 	open func(ctx context.Context) (v1.Image, func(), error)
 }
@@ -138,14 +141,6 @@ func (s *Store) Rootfs(ctx context.Context, img *Image) (string, error) {
 	if _, err := os.Stat(rootfs); err == nil {
 		return rootfs, nil // another process extracted it meanwhile
 	}
-	if img.open == nil {
-		return "", fmt.Errorf("extract image %s: %w: its layers are not available (pull it again)", img.Ref, ErrNotFound)
-	}
-	v1img, cleanup, err := img.open(ctx)
-	if err != nil {
-		return "", fmt.Errorf("extract image %s: %w", img.Ref, err)
-	}
-	defer cleanup()
 	partial := filepath.Join(dir, "rootfs.partial")
 	if err := os.RemoveAll(partial); err != nil {
 		return "", fmt.Errorf("extract image %s: %w", img.Ref, err)
@@ -153,12 +148,16 @@ func (s *Store) Rootfs(ctx context.Context, img *Image) (string, error) {
 	if err := os.MkdirAll(partial, 0o755); err != nil {
 		return "", fmt.Errorf("extract image %s: %w", img.Ref, err)
 	}
-	if err := s.extract(ctx, v1img, partial); err != nil {
+	diffIDs, err := s.fill(ctx, img, dir, partial)
+	if err != nil {
 		os.RemoveAll(partial)
 		return "", fmt.Errorf("extract image %s: %w", img.Ref, err)
 	}
 	if err := s.writeConfig(dir, img); err != nil {
 		return "", err
+	}
+	if err := writeLayers(dir, diffIDs); err != nil {
+		return "", fmt.Errorf("extract image %s: %w", img.Ref, err)
 	}
 	if err := os.Rename(partial, rootfs); err != nil {
 		return "", fmt.Errorf("extract image %s: %w", img.Ref, err)
@@ -166,13 +165,62 @@ func (s *Store) Rootfs(ctx context.Context, img *Image) (string, error) {
 	return rootfs, nil
 }
 
-// extract applies the image's layers in order onto dst.
-func (s *Store) extract(ctx context.Context, img v1.Image, dst string) error {
-	layers, err := img.Layers()
-	if err != nil {
-		return fmt.Errorf("list layers: %w", err)
+// fill makes img's root in the empty folder dst (dir is img's cache folder) and returns the
+// diff ids of its layers. When a cached image has the same layers, its root is cloned and the
+// image's own layers are not even read; when it has the first ones, only the rest is applied.
+func (s *Store) fill(ctx context.Context, img *Image, dir, dst string) ([]string, error) {
+	if base, n := s.findBase(img.diffIDs, dir); n > 0 && n == len(img.diffIDs) {
+		if err := cloneTree(ctx, base, dst); err == nil {
+			s.log.Debug("image root cloned from an image with the same layers", "image", img.Ref, "from", base)
+			return img.diffIDs, nil
+		} else if err := resetDir(dst, err); err != nil {
+			return nil, err
+		}
 	}
+	if img.open == nil {
+		return nil, fmt.Errorf("%w: its layers are not available (pull it again)", ErrNotFound)
+	}
+	v1img, cleanup, err := img.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	layers, err := v1img.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("list layers: %w", err)
+	}
+	diffIDs := make([]string, len(layers))
 	for i, l := range layers {
+		h, err := l.DiffID()
+		if err != nil {
+			return nil, fmt.Errorf("layer %d: diff id: %w", i+1, err)
+		}
+		diffIDs[i] = h.String()
+	}
+	start := 0
+	if base, n := s.findBase(diffIDs, dir); n > 0 {
+		if err := cloneTree(ctx, base, dst); err == nil {
+			s.log.Debug("image root started from a cached image's", "image", img.Ref, "from", base, "layers", n, "of", len(diffIDs))
+			start = n
+		} else if err := resetDir(dst, err); err != nil {
+			return nil, err
+		}
+	}
+	return diffIDs, s.extract(ctx, layers, start, dst)
+}
+
+// resetDir empties dst after a failed clone (whose error is cause), for a full extraction.
+func resetDir(dst string, cause error) error {
+	if err := os.RemoveAll(dst); err != nil {
+		return fmt.Errorf("%v; then: %w", cause, err)
+	}
+	return os.MkdirAll(dst, 0o755)
+}
+
+// extract applies layers[start:] in order onto dst.
+func (s *Store) extract(ctx context.Context, layers []v1.Layer, start int, dst string) error {
+	for i := start; i < len(layers); i++ {
+		l := layers[i]
 		if err := ctx.Err(); err != nil {
 			return err
 		}
