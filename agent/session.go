@@ -270,6 +270,30 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
+// ForegroundJob wraps argv so that, run on a terminal (a session with a pty, or `docker
+// exec -t`), it is the foreground job of a job-control shell: argv gets a process group of
+// its own and the terminal, and the shell, as the terminal's session leader, takes the
+// terminal back when argv ends and only then exits. The kernel hangs up the foreground
+// group when the session leader exits, which is then the shell alone: whatever argv left
+// running in the background (`server &`, `nohup server &`, `(server &)`, a program that
+// forks and exits) keeps running, however slowly it starts, as it does when a hook runs
+// without a terminal. As a foreground job argv may also use the terminal like any
+// program: set its modes (stty, a prompt, a pager) or read it.
+//
+// Run as a background job instead (`"$@" & wait $!`), argv is stopped by SIGTTOU or
+// SIGTTIN as soon as it sets the terminal's modes or reads it; wait then returns 150 or
+// 149, the shell exits, and the kernel hangs up and continues the now orphaned, stopped
+// process group: the program and every server it left without nohup are killed.
+func ForegroundJob(argv []string) []string {
+	return append([]string{"/bin/sh", "-c", foregroundJobScript, "mochi-job"}, argv...)
+}
+
+// foregroundJobScript: `set -m` turns job control on; "$@" is not the last command, so no
+// shell runs it in its own process (exec) in place of forking it as a job.
+const foregroundJobScript = `set -m
+"$@"
+exit $?`
+
 // startPipes runs cmd with stdin, stdout and stderr as pipes to the channel. The
 // returned func waits until the output is drained.
 func (s *session) startPipes(cmd *exec.Cmd) (func(), error) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mochi-dev/mochi/agent"
 	"github.com/mochi-dev/mochi/devcontainer"
 	"github.com/mochi-dev/mochi/providers"
 )
@@ -166,10 +167,11 @@ func (e *Engine) execHook(ctx context.Context, s *session, argv []string, out io
 	})
 }
 
-// hookLeader runs a hook on its terminal (as the reference does) in a process group that the
-// terminal's hang-up does not reach; see hookLeaderScript.
+// hookLeader runs a hook on its terminal (as the reference does with a pty) as the
+// foreground job of a job-control shell, in a process group that the terminal's hang-up
+// does not reach once the hook returned; see agent.ForegroundJob.
 func hookLeader(argv []string) []string {
-	return append([]string{"/bin/sh", "-c", hookLeaderScript, "mochi-hook"}, argv...)
+	return agent.ForegroundJob(argv)
 }
 
 func hookResult(hook, origin, name string, code int, err error, out io.Writer) error {
@@ -199,11 +201,3 @@ func argv(c *devcontainer.Command) []string {
 	}
 	return []string{"/bin/sh", "-c", c.Shell}
 }
-
-// hookLeaderScript runs "$@" as a background job of a job-control shell, so the hook and
-// everything it starts live in a process group of their own: when the terminal's session
-// leader (this shell) exits, the kernel hangs up only the foreground group, and a server the
-// hook left running (`nohup server &`, or even `server &`) survives, however slowly it starts.
-const hookLeaderScript = `set -m
-"$@" &
-wait $!`
