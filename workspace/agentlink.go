@@ -169,7 +169,10 @@ func (e *Engine) execer(ctx context.Context, inst *providers.Instance, shell str
 	}
 	c, err := e.dialAgent(ctx, inst, sock)
 	if err != nil {
-		e.log.Debug("agent not reachable, using the engine's exec", "container", short(inst.ID), "error", err)
+		// Works, but slower, and hides a broken agent (a binary that cannot run in the
+		// image): say so where the user looks.
+		e.log.Warn("the workspace's agent does not answer on its socket; running processes through the engine instead",
+			"container", short(inst.ID), "agent log", filepath.Join(filepath.Dir(sock), "agent.log"), "error", err)
 		return e.be
 	}
 	x := &agentExecer{client: c, baseEnv: inst.Env}
