@@ -2,7 +2,9 @@ package agent
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,13 +17,16 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// TestForegroundJobKeepsBackgroundServers runs hooks through ForegroundJob on a session's
-// terminal, as `mochi up` runs lifecycle hooks: servers the hook leaves in the background
-// (with and without nohup, in a subshell) must survive the hook's end and the terminal's
-// hang-up, also when the hook sets the terminal's modes or reads it (as stty, a pager or a
-// prompt do). Run as a background job of the shell (`"$@" & wait $!`, mochi before this
-// test), such a hook was stopped by SIGTTOU/SIGTTIN, reported 150/149, and the kernel's
-// hang-up of the orphaned, stopped group killed every server started without nohup.
+// TestForegroundJobKeepsBackgroundServers runs hooks as `mochi up` runs lifecycle hooks:
+// through ForegroundJob, in a session with `docker exec` semantics (SessionSpec.Plain) on a
+// terminal. Servers the hook leaves in the background (with and without nohup, in a
+// subshell, forked by a program that exits) must survive the hook's end, also when the
+// hook sets the terminal's modes or reads it (as stty, a pager or a prompt do), and a
+// server that goes on writing to the terminal must be able to. Before: run as a background
+// job of the shell (`"$@" & wait $!`), a hook touching the terminal was stopped by
+// SIGTTOU/SIGTTIN, reported 150/149, and the kernel's hang-up of the orphaned, stopped
+// group killed every server started without nohup; and the agent hung the terminal up
+// after the hook, so a server writing to it got EIO (node and python servers die of it).
 func TestForegroundJobKeepsBackgroundServers(t *testing.T) {
 	if _, err := exec.LookPath("perl"); err != nil {
 		t.Skip("needs perl")
@@ -31,37 +36,32 @@ func TestForegroundJobKeepsBackgroundServers(t *testing.T) {
 nohup sleep 1000 >/dev/null 2>&1 & echo $! > nohup
 (sleep 1000 & echo $! > sub)
 `
+	servers := []string{"plain", "nohup", "sub"}
+	// writer writes to the terminal for 2 s, then records whether every write succeeded.
+	writer := `perl -e '$| = 1; my $err; for (1..40) { print "tick\n" or do { $err = "$!"; last }; select(undef, undef, undef, 0.05) }
+		open my $f, ">", "written"; print $f ($err ? "write: $err" : "all")' & echo $! > writer
+`
 	for _, tt := range []struct {
 		name, hook, stdin, want string
 		servers                 []string
+		wrote                   bool // wait for the writer's verdict
 	}{
-		{name: "servers only", hook: start + "echo started", want: "started", servers: []string{"plain", "nohup", "sub"}},
-		{name: "sets terminal modes", hook: start + "stty sane && echo modes-set", want: "modes-set", servers: []string{"plain", "nohup", "sub"}},
-		{name: "reads the terminal", hook: start + `read line; echo "read $line"`, stdin: "hello\n", want: "read hello", servers: []string{"plain", "nohup", "sub"}},
+		{name: "servers only", hook: start + "echo started", want: "started", servers: servers},
+		{name: "sets terminal modes", hook: start + "stty sane && echo modes-set", want: "modes-set", servers: servers},
+		{name: "reads the terminal", hook: start + `read line; echo "read $line"`, stdin: "hello\n", want: "read hello", servers: servers},
 		{name: "server forks and exits", hook: `perl -e 'if (my $p = fork) { open my $f, ">", "forked"; print $f $p; exit } sleep 1000'; echo forked`, want: "forked", servers: []string{"forked"}},
+		{name: "server writes to the terminal", hook: writer + "echo started", want: "started", wrote: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			t.Cleanup(func() { killRecorded(dir) })
-			s, err := c.NewSession()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if err := s.RequestPty("xterm", 24, 80, ssh.TerminalModes{}); err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			s.Stdout = &out
-			s.Stdin = strings.NewReader(tt.stdin)
 			argv := ForegroundJob([]string{"/bin/sh", "-c", "cd " + quoteArg(dir) + " || exit 1\n" + tt.hook})
-			if err := s.Run("exec " + quoteArgs(argv)); err != nil {
-				t.Errorf("hook: %v (output %q)", err, out.String())
-			} else if !strings.Contains(out.String(), tt.want) {
-				t.Errorf("hook output %q, want %q", out.String(), tt.want)
+			out, status := runPlainPty(t, c, argv, tt.stdin)
+			if status != 0 || !strings.Contains(out, tt.want) {
+				t.Errorf("hook: exit %d, output %q; want 0 and %q", status, out, tt.want)
 			}
-			// The session has ended: the agent closed its side of the terminal. Check
-			// twice, the second time after the hang-up has had time to reach anyone.
+			// The session has ended. Check twice, the second time after anything the end
+			// of the session set off has had time to happen.
 			for _, pause := range []time.Duration{0, 500 * time.Millisecond} {
 				time.Sleep(pause)
 				for _, name := range tt.servers {
@@ -70,12 +70,64 @@ nohup sleep 1000 >/dev/null 2>&1 & echo $! > nohup
 					}
 				}
 			}
+			if tt.wrote {
+				waitFor(t, "the writer's verdict", func() bool {
+					_, err := os.Stat(filepath.Join(dir, "written"))
+					return err == nil
+				})
+				if b, _ := os.ReadFile(filepath.Join(dir, "written")); string(b) != "all" {
+					t.Errorf("the server writing to the terminal after the hook: %s", b)
+				}
+			}
 		})
 	}
 }
 
+// runPlainPty runs argv as mochi's engine execs do (SessionSpec.Plain and Argv, on a
+// terminal), with stdin as the terminal's input, and returns the output and exit status.
+func runPlainPty(t *testing.T, c *ssh.Client, argv []string, stdin string) (string, int) {
+	t.Helper()
+	extra, err := json.Marshal(SessionSpec{Plain: true, Argv: argv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, reqs, err := c.OpenChannel("session", extra)
+	if err != nil {
+		t.Fatalf("open session: %v", err)
+	}
+	defer ch.Close()
+	if ok, err := ch.SendRequest("pty-req", true, ssh.Marshal(ptyRequest{Term: "xterm", Cols: 80, Rows: 24, Modes: "\x00"})); !ok || err != nil {
+		t.Fatalf("pty-req: %v %v", ok, err)
+	}
+	if ok, err := ch.SendRequest("exec", true, ssh.Marshal(execRequest{Command: "argv"})); !ok || err != nil {
+		t.Fatalf("exec: %v %v", ok, err)
+	}
+	go func() {
+		io.WriteString(ch, stdin)
+		ch.CloseWrite()
+	}()
+	var out bytes.Buffer
+	read := make(chan struct{})
+	go func() {
+		io.Copy(&out, ch)
+		close(read)
+	}()
+	status := -1
+	for req := range reqs {
+		var st exitStatus
+		if req.Type == "exit-status" && ssh.Unmarshal(req.Payload, &st) == nil {
+			status = int(st.Status)
+		}
+		if req.WantReply {
+			req.Reply(false, nil)
+		}
+	}
+	<-read
+	return out.String(), status
+}
+
 // serverRuns checks that the process whose pid the hook wrote to dir/name runs a sleep
-// and is neither stopped nor dead.
+// or perl and is neither stopped nor dead.
 func serverRuns(dir, name string) error {
 	pid, err := recordedPid(dir, name)
 	if err != nil {

@@ -35,6 +35,10 @@ type session struct {
 type ptyState struct {
 	master, tty *os.File
 	term        string
+	// drained: the program runs with `docker exec` semantics (SessionSpec.Plain) and
+	// started; the goroutine reading the master owns it and closes it only once the last
+	// holder of the terminal has closed it, so the terminal is never hung up.
+	drained bool
 }
 
 func (a *conn) handleSession(p *peer, nc ssh.NewChannel, relayed bool) {
@@ -58,11 +62,12 @@ func (a *conn) handleSession(p *peer, nc ssh.NewChannel, relayed bool) {
 	for req := range reqs {
 		s.handle(req)
 	}
-	// The client closed the channel: hang up a pty as sshd does; a program without a
-	// pty keeps running and sees EOF/EPIPE on its pipes.
+	// The client closed the channel: hang up a pty as sshd does (unless the session has
+	// `docker exec` semantics, whose program keeps running as with a client that went
+	// away); a program without a pty keeps running and sees EOF/EPIPE on its pipes.
 	s.mu.Lock()
 	s.closed = true
-	if s.pty != nil {
+	if s.pty != nil && !s.pty.drained {
 		s.pty.master.Close()
 		if s.pty.tty != nil {
 			s.pty.tty.Close()
@@ -349,6 +354,13 @@ func (s *session) startPipes(cmd *exec.Cmd) (func(), error) {
 // background children) still hold the terminal.
 const ptyDrain = 250 * time.Millisecond
 
+// startPty runs cmd on the session's terminal. When the program has exited, a session with
+// sshd's semantics hangs the terminal up, as sshd does: background processes still holding
+// it get EIO on their next write (most programs then die: node, python) and, if they are
+// the foreground group, SIGHUP. A session with `docker exec` semantics (SessionSpec.Plain:
+// lifecycle hooks, `mochi exec`) does as Docker does instead: the terminal stays open and
+// its output is read and dropped, after the session ended, until its last holder closes
+// it, so a server that a hook left running and that writes to the terminal keeps running.
 func (s *session) startPty(cmd *exec.Cmd) (func(), error) {
 	p := s.pty
 	if cred := cmd.SysProcAttr.Credential; cred != nil {
@@ -363,16 +375,26 @@ func (s *session) startPty(cmd *exec.Cmd) (func(), error) {
 	}
 	p.tty.Close()
 	p.tty = nil
+	p.drained = s.spec.Plain
 	go io.Copy(p.master, s.ch)
 	done := make(chan struct{})
 	go func() {
 		io.Copy(s.ch, p.master)
 		close(done)
+		if p.drained {
+			// The channel is gone (or nobody holds the terminal any more): drop what the
+			// program's background children still write until the last one closes it.
+			io.Copy(io.Discard, p.master)
+			p.master.Close()
+		}
 	}()
 	return func() {
 		select {
 		case <-done:
 		case <-time.After(ptyDrain):
+		}
+		if p.drained {
+			return
 		}
 		p.master.Close()
 		// A background process may still hold the terminal, and the master was put in

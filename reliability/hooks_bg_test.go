@@ -17,7 +17,8 @@ import (
 // serverScript is a small TCP server: `perl srv.pl OFFSET TAG [daemon]` reads the test's
 // round number R from the file round next to it, listens on 127.0.0.1:10000+10R+OFFSET
 // (dying if it cannot), names itself `bgserver TAG-rR PORT` (its command line in /proc),
-// says so on its output, and answers each connection with its name; with daemon it forks
+// says so on its output and again every second, dying if it cannot (as a node or python
+// server that logs does), and answers each connection with its name; with daemon it forks
 // after listening and the parent exits, as self-daemonizing servers do.
 const serverScript = `use strict;
 use IO::Socket::INET;
@@ -32,7 +33,9 @@ if (($mode || "") eq "daemon") { exit 0 if fork; }
 $0 = "bgserver $tag-r$round $port";
 $| = 1;
 print "$0 listening\n";
-while (my $c = $s->accept) { print $c "$0\n"; close $c; }
+$SIG{ALRM} = sub { print "$0 alive\n" or die "write: $!\n"; alarm 1 };
+alarm 1;
+while (1) { my $c = $s->accept or next; print $c "$0\n"; close $c; }
 `
 
 // bgServer is one server a hook leaves running: its tag and port offset.
@@ -81,7 +84,8 @@ var hookForms = []hookForm{
 // TestReliabilityHookBackgroundServers brings up workspaces whose postStartCommand starts
 // background servers (a string, an array and an object hook; `nohup X &`, `X &` with and
 // without redirections, `(X &)`, a server that forks and exits, servers started before and
-// after the hook sets the terminal's modes) and checks after each `mochi up` that every
+// after the hook sets the terminal's modes; each writes to its output every second and
+// dies if it cannot) and checks after each `mochi up` that every
 // server runs and listens, and that every server of the earlier rounds since the container
 // started still does, with the same process. Round after round, while busy processes keep
 // every core loaded, the hook runs again: every fourth round the workspace is stopped and
@@ -168,7 +172,7 @@ func TestReliabilityHookBackgroundServers(t *testing.T) {
 // checkServers waits (at most patience: perl's start is slow under load) until every
 // server in alive runs and listens (a server is `NAME PORT`, as the server's command line
 // names it), recording the pid of each new one; a server seen before must still run with
-// the same pid.
+// the same pid. Servers reported gone or missing are dropped from alive.
 func checkServers(t *testing.T, cli *client.Client, id, when string, alive map[string]int, patience time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(patience)
@@ -178,22 +182,29 @@ func checkServers(t *testing.T, cli *client.Client, id, when string, alive map[s
 		for srv, pid := range alive {
 			_, port, _ := strings.Cut(srv, " ")
 			n, _ := strconv.Atoi(port)
+			up := pids[srv] > 0 && listening[n]
 			switch {
-			case pid != 0 && (pids[srv] != pid || !listening[n]):
+			case pid != 0 && (pids[srv] != pid || !up):
 				gone = append(gone, fmt.Sprintf("%s (pid %d, now %d, listening %v)", srv, pid, pids[srv], listening[n]))
-			case pid == 0 && (pids[srv] == 0 || !listening[n]):
+				delete(alive, srv)
+			case pid == 0 && up:
+				alive[srv] = pids[srv]
+			case pid == 0:
 				missing = append(missing, fmt.Sprintf("%s (pid %d, listening %v)", srv, pids[srv], listening[n]))
 			}
 		}
 		if len(gone) > 0 {
 			t.Errorf("%s: servers gone: %s\n%s", when, strings.Join(gone, ", "), listing)
 		}
-		if len(missing) == 0 || len(gone) > 0 || time.Now().After(deadline) {
-			if len(missing) > 0 {
-				t.Errorf("%s: servers not running and listening after %v: %s\n%s", when, patience, strings.Join(missing, ", "), listing)
-			}
-			for srv := range alive {
-				alive[srv] = pids[srv]
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%s: servers not running and listening after %v: %s\n%s", when, patience, strings.Join(missing, ", "), listing)
+			for srv, pid := range alive {
+				if pid == 0 {
+					delete(alive, srv)
+				}
 			}
 			return
 		}
