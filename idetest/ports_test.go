@@ -86,7 +86,7 @@ func (h *harness) waitListening(name string, ports ...int) {
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 func serveCmd(port int, text string) string {
-	return fmt.Sprintf("setsid nohup perl /tmp/serve.pl %d %s >/dev/null 2>&1 </dev/null &", port, text)
+	return fmt.Sprintf("nohup perl /tmp/serve.pl %d %s >/dev/null 2>&1 </dev/null &", port, text)
 }
 
 // TestPortForwarding: forwardPorts served, a port that starts listening later forwarded by
@@ -113,7 +113,7 @@ func TestPortForwarding(t *testing.T) {
 	"runArgs": ["--label", "mochi.test=1"],
 	"forwardPorts": [%d, %d, %d],
 	"portsAttributes": {"%d": {"label": "ignored", "onAutoForward": "ignore"}},
-	"postStartCommand": "cp ${containerWorkspaceFolder}/serve.pl /tmp/serve.pl && %s %s"
+	"postStartCommand": "cp ${containerWorkspaceFolder}/serve.pl /tmp/serve.pl && { %s %s }"
 }`, cfgPort, taken, none, ignored, serveCmd(cfgPort, "config"), serveCmd(taken, "taken"))
 	ws := newWorkspace(t, "ide-ports", map[string]string{".devcontainer/devcontainer.json": cfg, "serve.pl": string(serve)})
 	name := h.up(ws)
