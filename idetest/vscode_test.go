@@ -157,13 +157,15 @@ func artifactDir(t *testing.T) string {
 
 // workbenchReport is what testdata/workbench.js prints.
 type workbenchReport struct {
-	Status       int
-	Parts        map[string]bool
-	ExplorerRows []string
-	Title        string
-	WaitError    string
-	Console      []string
-	Screenshot   string
+	Status         int
+	Parts          map[string]bool
+	ExplorerRows   []string
+	Title          string
+	WaitError      string
+	Loads          int // page loads: more than one when network changes cut one
+	NetworkChanges int
+	Console        []string
+	Screenshot     string
 }
 
 // loadWorkbench opens url in headless Chromium (through the SOCKS proxy on socksPort when not
@@ -198,6 +200,9 @@ func checkWorkbench(t *testing.T, rep workbenchReport) {
 	t.Logf("workbench: status %d, title %q, parts %v, explorer %q, screenshot %s", rep.Status, rep.Title, rep.Parts, rep.ExplorerRows, rep.Screenshot)
 	if rep.Status != 200 {
 		t.Errorf("workbench page status %d, want 200", rep.Status)
+	}
+	if rep.Loads > 1 {
+		t.Logf("the page was loaded %d times: %d requests cut by host network changes (other tests' containers)", rep.Loads, rep.NetworkChanges)
 	}
 	if rep.WaitError != "" {
 		t.Errorf("workbench did not render: %s (console errors: %q)", rep.WaitError, rep.Console)

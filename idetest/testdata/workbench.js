@@ -42,15 +42,51 @@ async function main() {
 		page.on("console", (m) => {
 			if (m.type() === "error" && report.console.length < 20) report.console.push(m.text());
 		});
-		const resp = await page.goto(url, { waitUntil: "domcontentloaded", timeout: 60000 });
-		report.status = resp ? resp.status() : 0;
-		try {
-			await page.waitForSelector(".monaco-workbench .part.statusbar", { state: "visible", timeout: 120000 });
-			// The explorer fills in once the extension host and the remote file system answer.
-			await page.waitForSelector(".explorer-folders-view .monaco-list-row", { timeout: 60000 }).catch(() => {});
-		} catch (e) {
-			report.waitError = String(e.message || e).split("\n")[0];
+		// Chromium aborts what is in flight with ERR_NETWORK_CHANGED when the host's network
+		// interfaces change, as they do all the time while other tests create containers: a
+		// load that fails so is tried again (a few times), anything else is judged as it is.
+		let onNetworkChanged = () => {};
+		report.networkChanges = 0;
+		page.on("requestfailed", (r) => {
+			const f = r.failure();
+			if (f && /ERR_NETWORK_CHANGED/.test(f.errorText)) {
+				report.networkChanges++;
+				onNetworkChanged();
+			}
+		});
+		for (let attempt = 1; ; attempt++) {
+			const changed = new Promise((resolve) => (onNetworkChanged = resolve));
+			report.loads = attempt;
+			delete report.waitError;
+			let outcome;
+			try {
+				const resp = await page.goto(url, { waitUntil: "domcontentloaded", timeout: 60000 });
+				report.status = resp ? resp.status() : 0;
+				const rendered = page
+					.waitForSelector(".monaco-workbench .part.statusbar", { state: "visible", timeout: 120000 })
+					.then(
+						() => "rendered",
+						(e) => {
+							if (report.loads === attempt) report.waitError = String(e.message || e).split("\n")[0];
+							return "failed";
+						},
+					);
+				outcome = await Promise.race([rendered, changed.then(() => "network changed")]);
+			} catch (e) {
+				report.waitError = String(e.message || e).split("\n")[0];
+				outcome = report.networkChanges > 0 ? "network changed" : "failed";
+			}
+			if (outcome === "network changed" && attempt < 4) {
+				await new Promise((r) => setTimeout(r, 2000));
+				continue;
+			}
+			if (outcome === "network changed") {
+				report.waitError = "the load was cut by network changes " + attempt + " times";
+			}
+			break;
 		}
+		// The explorer fills in once the extension host and the remote file system answer.
+		await page.waitForSelector(".explorer-folders-view .monaco-list-row", { timeout: 60000 }).catch(() => {});
 		for (const p of parts) {
 			report.parts[p] = await page.locator(p).first().isVisible().catch(() => false);
 		}
