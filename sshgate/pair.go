@@ -151,7 +151,8 @@ func (p *pair) pumpIn() {
 		return
 	}
 	if p.stdin != nil {
-		io.Copy(p.stdin, p.a)
+		// A large buffer takes every packet that has arrived in one read and one pipe write.
+		io.CopyBuffer(onlyWriter{p.stdin}, p.a, make([]byte, 256<<10))
 		p.stdin.Close()
 	} else {
 		io.Copy(p.b, p.a)
@@ -214,5 +215,9 @@ func (p *pair) isStarted() bool {
 	}
 }
 
-// onlyReader hides a reader's WriteTo, so that io.CopyBuffer uses the buffer it is given.
-type onlyReader struct{ io.Reader }
+// onlyReader and onlyWriter hide a file's WriteTo and ReadFrom, so that io.CopyBuffer uses
+// the buffer it is given.
+type (
+	onlyReader struct{ io.Reader }
+	onlyWriter struct{ io.Writer }
+)
