@@ -66,21 +66,15 @@ func parseStatePID(out string) (string, int, error) {
 // monitor has cleaned up and a new start can follow). A frozen container is left to lxc-stop,
 // which thaws it first.
 func (p *Provider) kill(ctx context.Context, name string, waitStopped bool) error {
-	st, pid, err := p.statePID(ctx, name)
-	if err != nil {
+	fd, pid, st, err := p.containerInit(ctx, name)
+	switch {
+	case err != nil:
 		return err
-	}
-	if st == "STOPPED" {
+	case st == initStopped:
 		return nil
-	}
-	fd := -1
-	if pid > 0 && st != "FROZEN" {
-		fd, err = openInit(pid, name)
-	}
-	if fd < 0 {
-		if errors.Is(err, errInitGone) {
-			return p.waitStoppedIf(ctx, name, waitStopped)
-		}
+	case st == initGone:
+		return p.waitStoppedIf(ctx, name, waitStopped)
+	case st == initUnavailable:
 		_, err := p.lxc(ctx, "lxc-stop", name, "-k")
 		return err
 	}
@@ -99,6 +93,39 @@ func (p *Provider) waitStoppedIf(ctx context.Context, name string, wait bool) er
 		return nil
 	}
 	return p.waitStopped(ctx, name)
+}
+
+// initState is what containerInit found.
+type initState int
+
+const (
+	initOpen        initState = iota // a pidfd of the init is open
+	initStopped                      // the container is stopped: nothing to signal
+	initGone                         // the init ended before it could be opened: wait for STOPPED
+	initUnavailable                  // no pidfd (frozen container, no pidfd support): use lxc-stop
+)
+
+// containerInit opens a pidfd of a running container's init (see openInit); the fd is valid
+// (and the caller's to close) only with initOpen.
+func (p *Provider) containerInit(ctx context.Context, name string) (fd, pid int, st initState, err error) {
+	state, pid, err := p.statePID(ctx, name)
+	if err != nil {
+		return -1, 0, 0, err
+	}
+	if state == "STOPPED" {
+		return -1, pid, initStopped, nil
+	}
+	if pid <= 0 || state == "FROZEN" {
+		return -1, pid, initUnavailable, nil
+	}
+	fd, err = openInit(pid, name)
+	switch {
+	case err == nil:
+		return fd, pid, initOpen, nil
+	case errors.Is(err, errInitGone):
+		return -1, pid, initGone, nil
+	}
+	return -1, pid, initUnavailable, nil
 }
 
 // errInitGone says the container's init ended before it could be signalled.
@@ -140,21 +167,15 @@ func waitReaped(ctx context.Context, fd int) error {
 // init (lxc.signal.halt), then SIGKILL when it is still there after timeout; it returns once
 // LXC reports the container STOPPED.
 func (p *Provider) terminate(ctx context.Context, name string, timeout time.Duration) error {
-	st, pid, err := p.statePID(ctx, name)
-	if err != nil {
+	fd, pid, st, err := p.containerInit(ctx, name)
+	switch {
+	case err != nil:
 		return err
-	}
-	if st == "STOPPED" {
+	case st == initStopped:
 		return nil
-	}
-	fd := -1
-	if pid > 0 && st != "FROZEN" {
-		fd, err = openInit(pid, name)
-	}
-	if fd < 0 {
-		if errors.Is(err, errInitGone) {
-			return p.waitStopped(ctx, name)
-		}
+	case st == initGone:
+		return p.waitStopped(ctx, name)
+	case st == initUnavailable:
 		_, err := p.lxc(ctx, "lxc-stop", name, "-t", fmt.Sprint(int((timeout+time.Second-1)/time.Second)))
 		return err
 	}
