@@ -11,31 +11,9 @@
 set -euo pipefail
 BENCH_RUNS=${BENCH_RUNS:-5}
 source "$(dirname "$0")/lib.sh"
-BENCH_FIXTURE=fixture-ssh # serves 512 MiB on 127.0.0.1:9000 inside, from postStartCommand
 CIPHER=aes128-gcm@openssh.com
 IDE_CACHE=${MOCHI_IDE_CACHE:-/var/cache/mochi-ide}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# mochi, with its own data folder and gateway port.
-export MOCHI_HOME="$BENCH_TMP/mochi-home" MOCHI_NO_SERVER=
-mkdir -p "$MOCHI_HOME" && chmod 700 "$MOCHI_HOME"
-echo "127.0.0.1:$(free_port)" >"$MOCHI_HOME/server.addr"
-ws=$(new_workspace mochi)
-name=$("$MOCHI_BIN" up --workspace-folder "$ws" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["workspace"])')
-mhost="$name.mochi"
-
-# sshd in a container made from the same image, serving the same 512 MiB on port 9000.
-if ! docker image inspect mochi-bench/sshd >/dev/null 2>&1; then
-	printf 'FROM mochi-test/debian:bookworm\nRUN apt-get update -qq && apt-get install -y -qq openssh-server perl >/dev/null && mkdir -p /run/sshd\n' |
-		docker build -q --label mochi.test=1 -t mochi-bench/sshd - >/dev/null
-fi
-key="$BENCH_TMP/id_ed25519"
-ssh-keygen -q -t ed25519 -N '' -f "$key"
-sport=$(free_port)
-sid=$(docker run -d --label mochi.bench=1 --label mochi.test=1 -p "127.0.0.1:$sport:22" mochi-bench/sshd sh -c "
-	mkdir -p /root/.ssh && echo '$(cat "$key.pub")' > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys &&
-	nohup perl -MIO::Socket::INET -e '\$s=IO::Socket::INET->new(LocalAddr=>\"127.0.0.1\",LocalPort=>9000,Listen=>5,ReuseAddr=>1) or die; \$b=\"\\0\" x 1048576; while(\$c=\$s->accept){ print \$c \$b for 1..512; close \$c }' >/dev/null 2>&1 &
-	exec /usr/sbin/sshd -D -e")
+source "$(dirname "$0")/sshpeers.sh"
 fwd_pid=
 trap '[ -z "$fwd_pid" ] || kill "$fwd_pid" 2>/dev/null; docker rm -f "$sid" >/dev/null 2>&1; MOCHI_NO_SERVER=1 "$MOCHI_BIN" down --workspace-folder "$ws" >/dev/null 2>&1; "$MOCHI_BIN" server stop >/dev/null 2>&1; cleanup_bench' EXIT
 sshd_opts=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i "$key" -p "$sport" -c "$CIPHER")
