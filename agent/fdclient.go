@@ -156,14 +156,19 @@ func (c *Client) StartHandedOver(ch ssh.Channel, typ string, payload []byte) (st
 	}
 	tag, wait := p.expect()
 	ok, err := ch.SendRequest(StartFDRequestType, true, ssh.Marshal(startFD{Type: typ, Payload: payload, Tag: tag}))
-	if err != nil || !ok {
+	if err != nil {
 		p.forget(tag)
-		return nil, nil, errors.Join(ErrNoFDPassing, err)
+		return nil, nil, fmt.Errorf("start %s: %w", typ, err) // the channel is gone
+	}
+	if !ok {
+		p.forget(tag)
+		return nil, nil, ErrNoFDPassing
 	}
 	files, err := p.wait(tag, wait)
 	if err != nil {
-		// The program runs with pipes nobody holds: it sees EOF and EPIPE.
-		return nil, nil, fmt.Errorf("start %s: %w", typ, err)
+		// The program runs with pipes nobody holds: it sees EOF and EPIPE. Not
+		// ErrNoFDPassing even when the fd pipe closed: a plain start would be refused now.
+		return nil, nil, fmt.Errorf("start %s: %v", typ, err)
 	}
 	if len(files) != 2 {
 		closeFiles(files)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -194,4 +195,56 @@ func TestFDPipeWrongToken(t *testing.T) {
 	if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
 		t.Fatalf("wrong token: read %d bytes, %v; want the connection closed", n, err)
 	}
+}
+
+// Many programs that exit at once, started concurrently: each start is answered before the
+// session reports the exit and closes (a close first would fail the start), even when the
+// answer is slow to go out.
+func TestStartHandedOverFastExits(t *testing.T) {
+	testHookStartFDReply = func() { time.Sleep(20 * time.Millisecond) }
+	t.Cleanup(func() { testHookStartFDReply = nil })
+	client := startSocketAgent(t, Options{})
+	const n, par = 200, 16
+	errs := make(chan error, n)
+	sem := make(chan struct{}, par)
+	for i := range n {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			errs <- fastExit(client, i)
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func fastExit(client *Client, i int) error {
+	ch, reqs, err := client.Conn().OpenChannel("session", nil)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	stdin, stdout, err := client.StartHandedOver(ch, "exec", ssh.Marshal(execRequest{Command: fmt.Sprintf("exit %d", i%256)}))
+	if err != nil {
+		return fmt.Errorf("session %d: StartHandedOver: %w", i, err)
+	}
+	stdin.Close()
+	io.Copy(io.Discard, stdout)
+	stdout.Close()
+	status := -1
+	for r := range reqs {
+		if r.Type == "exit-status" {
+			var st exitStatus
+			ssh.Unmarshal(r.Payload, &st)
+			status = int(st.Status)
+		}
+		r.Reply(false, nil)
+	}
+	if status != i%256 {
+		return fmt.Errorf("session %d: exit status %d", i, status)
+	}
+	return nil
 }

@@ -88,7 +88,17 @@ func (a *conn) dialFD(nc ssh.NewChannel) {
 
 // startFD answers StartFDRequestType on a session. A refusal leaves the session as it was,
 // so the caller can send the plain request, which then reports any error the usual way.
-func (s *session) startFD(req *ssh.Request) bool {
+// The reply goes out before the program's exit can be reported: a session closed before
+// the reply to its start would lose the reply, and the caller would take the start as failed.
+func (s *session) startFD(req *ssh.Request) {
+	if !s.tryStartFD(req) {
+		req.Reply(false, nil)
+	}
+}
+
+// tryStartFD starts the program with its pipes handed over and replies, or returns false
+// having done neither.
+func (s *session) tryStartFD(req *ssh.Request) bool {
 	var r startFD
 	out := s.a.fdSender()
 	if out == nil || ssh.Unmarshal(req.Payload, &r) != nil {
@@ -128,6 +138,10 @@ func (s *session) startFD(req *ssh.Request) bool {
 	}
 	s.started = true
 	s.proc = cmd.Process
+	if testHookStartFDReply != nil {
+		testHookStartFDReply()
+	}
+	req.Reply(true, nil)
 	go func() {
 		err := cmd.Wait()
 		finish()
@@ -135,6 +149,10 @@ func (s *session) startFD(req *ssh.Request) bool {
 	}()
 	return true
 }
+
+// testHookStartFDReply, when set by a test, runs just before a hand-over start is
+// answered (to widen the window in which a program's exit could overtake the answer).
+var testHookStartFDReply func()
 
 // pipeSize is the capacity asked for the pipes of a handed-over program.
 const pipeSize = 1 << 20

@@ -118,7 +118,8 @@ func (s *session) handle(req *ssh.Request) {
 			return
 		}
 	case StartFDRequestType:
-		ok = s.startFD(req)
+		s.startFD(req)
+		return
 	case "signal":
 		var r signalRequest
 		if ssh.Unmarshal(req.Payload, &r) == nil {
