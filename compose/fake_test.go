@@ -7,6 +7,7 @@ import (
 	"maps"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -211,9 +212,10 @@ func (f *fakeEngine) BuildImage(_ context.Context, s BuildSpec) (string, error) 
 	defer f.mu.Unlock()
 	f.built = append(f.built, s)
 	id := fmt.Sprintf("sha256:built%d", len(f.built))
+	f.images[id] = &Image{ID: id}
 	for _, t := range s.Tags {
 		f.images[t] = &Image{ID: id}
 	}
-	f.record("build %s", s.Tags[0])
+	f.record("build %s", strings.Join(s.Tags, ","))
 	return id, nil
 }

@@ -76,7 +76,7 @@ func (o *Orchestrator) Up(ctx context.Context, p *Project, opts UpOptions) (stri
 		if name == opts.MainService && opts.Main.Image != "" {
 			cfg.Image, cfg.Build = opts.Main.Image, nil
 		}
-		ref, img, err := o.ensureImage(ctx, p, cfg, opts)
+		ref, img, err := o.ensureImage(ctx, p, cfg, opts, false)
 		if err != nil {
 			return "", err
 		}

@@ -224,12 +224,18 @@ func TestFindAndServiceImage(t *testing.T) {
 	o, f, p := newTestOrchestrator(t)
 	f.health["db"] = healthyAfter(1)
 	ctx := context.Background()
-	ref, id, err := o.ServiceImage(ctx, p, "app", false, false, nil)
+	ref, id, err := o.ServiceImage(ctx, p, "app", ImageOptions{})
 	if err != nil || ref != "basic_devcontainer-app" || id != "sha256:built1" {
 		t.Fatalf("ServiceImage = %q, %q, %v", ref, id, err)
 	}
-	if _, _, err := o.ServiceImage(ctx, p, "app", false, false, nil); err != nil || len(f.built) != 1 {
+	if _, _, err := o.ServiceImage(ctx, p, "app", ImageOptions{}); err != nil || len(f.built) != 1 {
 		t.Errorf("existing image rebuilt without rebuild: %d builds, %v", len(f.built), err)
+	}
+	// The base of an image with Features is built every time and left untagged: the
+	// service's name is for the image with the Features.
+	ref, id, err = o.ServiceImage(ctx, p, "app", ImageOptions{Base: true})
+	if err != nil || ref != "sha256:built2" || id != ref || len(f.built) != 2 || len(f.built[1].Tags) != 0 {
+		t.Fatalf("ServiceImage(Base) = %q, %q, %v; builds %d, tags %v", ref, id, err, len(f.built), f.built[len(f.built)-1].Tags)
 	}
 	if c, err := o.Find(ctx, p.Name, "app"); c != nil || err != nil {
 		t.Errorf("Find before up = %v, %v", c, err)
@@ -245,7 +251,7 @@ func TestFindAndServiceImage(t *testing.T) {
 	if got := f.containers[mainID].spec.Image; got != "example.com/cache" {
 		t.Errorf("main image %q, want the override", got)
 	}
-	if len(f.built) != 1 {
+	if len(f.built) != 2 {
 		t.Errorf("the main service was built although its image was overridden")
 	}
 }

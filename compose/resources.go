@@ -13,15 +13,18 @@ import (
 
 // ensureImage makes the service's image available: built from its build section (tagged
 // <project>-<service> unless it names an image) when missing or when opts.Build asks, else
-// found locally or pulled.
-func (o *Orchestrator) ensureImage(ctx context.Context, p *Project, s types.ServiceConfig, opts UpOptions) (string, *Image, error) {
+// found locally or pulled. With untagged, a build is left untagged and named by its id.
+func (o *Orchestrator) ensureImage(ctx context.Context, p *Project, s types.ServiceConfig, opts UpOptions, untagged bool) (string, *Image, error) {
 	ref := s.Image
 	if ref == "" {
 		ref = DefaultImageName(p.Name, s.Name)
 	}
-	img, err := o.eng.InspectImage(ctx, ref)
-	if err != nil {
-		return "", nil, fmt.Errorf("service %s: inspect image %s: %w", s.Name, ref, err)
+	var img *Image
+	if s.Build == nil || !opts.Build {
+		var err error
+		if img, err = o.eng.InspectImage(ctx, ref); err != nil {
+			return "", nil, fmt.Errorf("service %s: inspect image %s: %w", s.Name, ref, err)
+		}
 	}
 	out := opts.Output
 	if out == nil {
@@ -50,9 +53,16 @@ func (o *Orchestrator) ensureImage(ctx context.Context, p *Project, s types.Serv
 				spec.Args[k] = *v
 			}
 		}
-		o.log.Info("building image", "service", s.Name, "image", ref)
-		if _, err := o.eng.BuildImage(ctx, spec); err != nil {
+		if untagged {
+			spec.Tags = nil
+		}
+		o.log.Info("building image", "service", s.Name, "image", ref, "untagged", untagged)
+		id, err := o.eng.BuildImage(ctx, spec)
+		if err != nil {
 			return "", nil, fmt.Errorf("build image %s for service %s: %w", ref, s.Name, err)
+		}
+		if untagged {
+			ref = id
 		}
 		if img, err = o.eng.InspectImage(ctx, ref); err != nil || img == nil {
 			return "", nil, fmt.Errorf("service %s: inspect built image %s: %w", s.Name, ref, errors.Join(err, ErrImageNotFound))
@@ -69,7 +79,8 @@ func (o *Orchestrator) ensureImage(ctx context.Context, p *Project, s types.Serv
 	if err := o.eng.PullImage(ctx, ref, out); err != nil {
 		return "", nil, fmt.Errorf("service %s: image %s is not present and could not be pulled: %w", s.Name, ref, errors.Join(ErrImageNotFound, err))
 	}
-	if img, err = o.eng.InspectImage(ctx, ref); err != nil || img == nil {
+	img, err := o.eng.InspectImage(ctx, ref)
+	if err != nil || img == nil {
 		return "", nil, fmt.Errorf("service %s: inspect pulled image %s: %w", s.Name, ref, errors.Join(err, ErrImageNotFound))
 	}
 	return ref, img, nil

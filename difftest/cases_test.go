@@ -19,6 +19,17 @@ var (
 
 var cases = []diffCase{
 	{
+		name: "build-features", needs: []string{"build"},
+		steps: func(s *session) {
+			s.build("build")
+			s.imageLabels("image labels", "devcontainer.metadata", runLabel)
+			s.imageRun("feature installed", "cat /usr/local/share/feature-greeting")
+			s.build("build --image-name --label", "--image-name", "mochi-difftest-"+s.runID+"-named", "--label", runLabel+"="+s.runID)
+			s.imageLabels("named image labels", "devcontainer.metadata", runLabel)
+			s.imageRun("feature in the named image", "cat /usr/local/share/feature-greeting")
+		},
+	},
+	{
 		name: "image-debian", needs: upExec,
 		steps: func(s *session) {
 			s.up("up")

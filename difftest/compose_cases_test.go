@@ -124,7 +124,7 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 		},
 	},
 	{
-		name: "compose-env-features", needs: []string{"up", "exec", "read-configuration"}, compose: true, env: localEnvVars,
+		name: "compose-env-features", needs: []string{"up", "exec", "read-configuration", "build"}, compose: true, env: localEnvVars,
 		steps: func(s *session) {
 			s.command("read-configuration before up", "read-configuration")
 			s.up("up")
@@ -139,6 +139,19 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 			s.labels("labels")
 			s.command("read-configuration", "read-configuration")
 			s.command("read-configuration --include-merged-configuration", "read-configuration", "--include-merged-configuration")
+			s.build("build (the image service's Features image)")
+			s.imageLabels("built image labels", "devcontainer.metadata")
+		},
+	},
+	{
+		name: "compose-build", needs: []string{"build"}, compose: true,
+		steps: func(s *session) {
+			s.build("build")
+			s.imageLabels("image labels", "devcontainer.metadata", runLabel)
+			s.imageRun("feature and Dockerfile in the image", "cat /usr/local/share/feature-greeting; id -un frank")
+			s.build("build again (cached)")
+			s.build("build --image-name", "--image-name", "mochi-difftest-"+s.runID+"-named")
+			s.imageRun("feature in the named image", "cat /usr/local/share/feature-greeting")
 		},
 	},
 	{

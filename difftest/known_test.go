@@ -36,10 +36,9 @@ var composeKnownDiffs = map[string]string{
 // composeCaseKnownDiffs are differences of one compose case; they take precedence over
 // composeKnownDiffs.
 var composeCaseKnownDiffs = map[string]string{
-	"compose-env-features/images": "open: mochi tags the Features image of a compose service vsc-<folder>-<hash>-features, as for image configs (workspace/features.go); the reference tags it vsc-<folder>-<hash> for a service with an image and the compose default name for a service with a build section. Only the name differs: the reference reuses a stopped project mochi made (it rebuilds the image under its own name and keeps the containers)",
-	"compose-name/up":             "deliberate: the top-level name property is Compose v2's (the compose specification); docker-compose v1 rejects the file ('name' does not match any of the regexes: '^x-'), so the reference fails with v1, while mochi, like the reference with the Compose v2 plugin, names the project by it",
-	"compose-name/services":       "deliberate: as compose-name/up (nothing is created with v1)",
-	"compose-env-features/pid 1":  "deliberate: mochi's keep-alive script starts the mochi agent before the reference's script (DESIGN.md: the agent serves exec, hooks and the gateway); the reference's override file folds each line break of the script into a line break and a space",
+	"compose-name/up":            "deliberate: the top-level name property is Compose v2's (the compose specification); docker-compose v1 rejects the file ('name' does not match any of the regexes: '^x-'), so the reference fails with v1, while mochi, like the reference with the Compose v2 plugin, names the project by it",
+	"compose-name/services":      "deliberate: as compose-name/up (nothing is created with v1)",
+	"compose-env-features/pid 1": "deliberate: mochi's keep-alive script starts the mochi agent before the reference's script (DESIGN.md: the agent serves exec, hooks and the gateway); the reference's override file folds each line break of the script into a line break and a space",
 }
 
 func init() {

@@ -105,6 +105,12 @@ func (s *session) removeWorkspace() error {
 	if err := removeWorkspace(ctx, s.ws, s.runID); err != nil {
 		errs = append(errs, err.Error())
 	}
+	// Names build gave images without the run label (the Features image of an image
+	// configuration): untagged, the image goes unless another name holds it. One already
+	// removed with the run label is no error.
+	for _, name := range s.builtNames {
+		docker(ctx, "rmi", name)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -34,7 +35,9 @@ type session struct {
 	runID   string     // value of runLabel on the fixture's images
 	lxc     *lxcEngine // non-nil: mochi runs on LXC and containers are observed there (lxc_engine_test.go)
 
-	fullUpJSON bool // record up's whole result (canonical JSON), not only the common fields
+	fullUpJSON bool     // record up's whole result (canonical JSON), not only the common fields
+	builtImage string   // the first image name the last build reported
+	builtNames []string // every image name build reported, removed when the session ends
 
 	ctr    string            // id of the container the last successful up returned
 	ids    map[string]string // raw string -> placeholder for container ids
@@ -90,14 +93,34 @@ func (s *session) ready(step string) bool {
 	return true
 }
 
+// featureBuilds serialises the reference's up and build in workspaces with Features: without
+// BuildKit it stages the Features' files in an image of one fixed name
+// (dev_container_feature_content_temp), so two of its builds at once can swap their Features.
+// mochi builds each Features image from its own context and needs no such lock.
+var featureBuilds sync.Mutex
+
 // cli runs the current tool with args in the workspace.
 func (s *session) cli(stdin string, args ...string) (result, bool) {
+	if s.tool().name == "reference" && len(args) > 0 && (args[0] == "up" || args[0] == "build") && s.hasFeatures() {
+		featureBuilds.Lock()
+		defer featureBuilds.Unlock()
+	}
 	res, err := s.tool().run(s.ctx, s.ws, s.env, stdin, args...)
 	if err != nil {
 		s.fail(err)
 		return res, false
 	}
 	return res, true
+}
+
+// hasFeatures reports whether the workspace's configuration names Features.
+func (s *session) hasFeatures() bool {
+	for _, f := range []string{".devcontainer/devcontainer.json", ".devcontainer.json"} {
+		if b, err := os.ReadFile(filepath.Join(s.ws, f)); err == nil && bytes.Contains(b, []byte(`"features"`)) {
+			return true
+		}
+	}
+	return false
 }
 
 // args is a tool command line: the sub-command, --workspace-folder, the case's flags, then rest.

@@ -21,8 +21,10 @@ type BuildOptions struct {
 
 // BuildResult is what `mochi build` prints.
 type BuildResult struct {
-	Outcome            string             `json:"outcome"`
-	ImageName          []string           `json:"imageName"`
+	Outcome string `json:"outcome"`
+	// ImageName is a list of names, or for a compose configuration built without
+	// --image-name the one name, as the reference prints them.
+	ImageName          any                `json:"imageName"`
 	OCIAuthDiagnostics OCIAuthDiagnostics `json:"ociAuthDiagnostics"`
 }
 
@@ -34,7 +36,7 @@ func (e *Engine) Build(ctx context.Context, o BuildOptions) (*BuildResult, error
 		return nil, err
 	}
 	if r.cfg.IsCompose() {
-		return nil, fmt.Errorf("%s: compose configurations (dockerComposeFile) are not supported yet", r.configPath)
+		return e.buildCompose(ctx, r, o)
 	}
 	if !r.cfg.IsImage() && !r.cfg.IsDockerfile() {
 		return nil, fmt.Errorf("%s: no \"image\" or \"build.dockerfile\" property", r.configPath)
@@ -45,7 +47,7 @@ func (e *Engine) Build(ctx context.Context, o BuildOptions) (*BuildResult, error
 	}
 	entries := append(slices.Clone(img.entries), devcontainer.ConfigMetadataEntry(r.raw.Raw))
 	if hasFeatures(r.cfg, o.FeatureOptions) {
-		if img, entries, err = e.buildFeatures(ctx, r, img, o.FeatureOptions, o.NoCache); err != nil {
+		if img, entries, err = e.buildFeatures(ctx, r, img, o.FeatureOptions, o.NoCache, []string{featuresTag(r)}); err != nil {
 			return nil, err
 		}
 	}
@@ -53,7 +55,7 @@ func (e *Engine) Build(ctx context.Context, o BuildOptions) (*BuildResult, error
 	if len(names) == 0 {
 		names = []string{img.ref}
 		if !img.built {
-			names = []string{devcontainer.ImageName(r.folder) + "-features"}
+			names = []string{featuresTag(r)}
 		}
 	}
 	dockerfile := fmt.Sprintf("FROM %s\n%s\n", img.ref, devcontainer.MetadataLabelInstruction(entries))
@@ -67,4 +69,37 @@ func (e *Engine) Build(ctx context.Context, o BuildOptions) (*BuildResult, error
 		return nil, fmt.Errorf("label image %s: %w", img.ref, err)
 	}
 	return &BuildResult{Outcome: "success", ImageName: names}, nil
+}
+
+// buildCompose builds the main service's image of a compose configuration, with the
+// configuration's Features, as the reference's build does: the service is always built (the
+// layer cache makes an unchanged build quick), the result keeps the name the reference gives
+// it, and --image-name adds names. As with the reference, --label and --cache-from do not
+// apply to compose configurations.
+func (e *Engine) buildCompose(ctx context.Context, r *resolved, o BuildOptions) (*BuildResult, error) {
+	orch, err := e.orchestrator()
+	if err != nil {
+		return nil, err
+	}
+	p, err := e.loadCompose(ctx, r, "")
+	if err != nil {
+		return nil, err
+	}
+	img, _, err := e.composeImage(ctx, r, orch, p, o.FeatureOptions, true, o.NoCache)
+	if err != nil {
+		return nil, err
+	}
+	if len(o.ImageNames) == 0 {
+		return &BuildResult{Outcome: "success", ImageName: img.ref}, nil
+	}
+	// A Dockerfile of FROM alone gives the same image: this only tags it.
+	_, err = e.be.BuildImage(ctx, providers.BuildSpec{
+		DockerfileContent: []byte("FROM " + img.ref + "\n"),
+		Tags:              o.ImageNames,
+		Output:            e.out,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tag image %s: %w", img.ref, err)
+	}
+	return &BuildResult{Outcome: "success", ImageName: o.ImageNames}, nil
 }

@@ -101,24 +101,9 @@ func (e *Engine) upCompose(ctx context.Context, r *resolved, o UpOptions) (*prov
 		return existing, p.Name, false, nil
 	}
 
-	ref, _, err := orch.ServiceImage(ctx, p, r.cfg.Service, o.BuildNoCache, o.BuildNoCache, e.out)
-	if err != nil {
-		return nil, "", false, fmt.Errorf("image of service %s: %w", r.cfg.Service, err)
-	}
-	info, err := e.be.InspectImage(ctx, ref)
-	if err != nil {
-		return nil, "", false, fmt.Errorf("inspect image %s: %w", ref, err)
-	}
-	base, err := metadataEntries(info.Labels)
+	img, entries, err := e.composeImage(ctx, r, orch, p, o.FeatureOptions, o.BuildNoCache, o.BuildNoCache)
 	if err != nil {
 		return nil, "", false, err
-	}
-	img := &preparedImage{ref: ref, info: info, entries: base}
-	entries := append(slices.Clone(base), devcontainer.ConfigMetadataEntry(r.raw.Raw))
-	if hasFeatures(r.cfg, o.FeatureOptions) {
-		if img, entries, err = e.buildFeatures(ctx, r, img, o.FeatureOptions, o.BuildNoCache); err != nil {
-			return nil, "", false, err
-		}
 	}
 	m, err := e.merge(r, entries, nil)
 	if err != nil {
@@ -188,6 +173,40 @@ func (e *Engine) upCompose(ctx context.Context, r *resolved, o UpOptions) (*prov
 		return nil, "", false, fmt.Errorf("inspect container %s: %w", short(id), err)
 	}
 	return inst, p.Name, true, nil
+}
+
+// composeImage makes the main service's image available, with the configuration's Features
+// built on it, and returns it with its metadata entries (the configuration's last). The image
+// with Features is named as the reference names it: vsc-<folder>-<hash> for a service with
+// an image, the service's own image name (and its build tags) for one with a build section.
+func (e *Engine) composeImage(ctx context.Context, r *resolved, orch *compose.Orchestrator, p *compose.Project, fo FeatureOptions, rebuild, noCache bool) (*preparedImage, []map[string]any, error) {
+	feats := hasFeatures(r.cfg, fo)
+	ref, _, err := orch.ServiceImage(ctx, p, r.cfg.Service, compose.ImageOptions{Rebuild: rebuild, NoCache: noCache, Base: feats, Output: e.out})
+	if err != nil {
+		return nil, nil, fmt.Errorf("image of service %s: %w", r.cfg.Service, err)
+	}
+	info, err := e.be.InspectImage(ctx, ref)
+	if err != nil {
+		return nil, nil, fmt.Errorf("inspect image %s: %w", ref, err)
+	}
+	base, err := metadataEntries(info.Labels)
+	if err != nil {
+		return nil, nil, err
+	}
+	img := &preparedImage{ref: ref, info: info, entries: base}
+	entries := append(slices.Clone(base), devcontainer.ConfigMetadataEntry(r.raw.Raw))
+	if !feats {
+		return img, entries, nil
+	}
+	svc, err := p.Service(r.cfg.Service)
+	if err != nil {
+		return nil, nil, err
+	}
+	tags := []string{devcontainer.ImageName(r.folder)}
+	if svc.Build != nil {
+		tags = append([]string{p.ImageName(r.cfg.Service)}, svc.Build.Tags...)
+	}
+	return e.buildFeatures(ctx, r, img, fo, noCache, tags)
 }
 
 // composeUpdateUID gives the remote user of the main service the host user's UID/GID, as the

@@ -31,7 +31,7 @@ func (e *Engine) createContainer(ctx context.Context, r *resolved, o UpOptions) 
 	}
 	entries := append(slices.Clone(img.entries), devcontainer.ConfigMetadataEntry(r.raw.Raw))
 	if hasFeatures(r.cfg, o.FeatureOptions) {
-		if img, entries, err = e.buildFeatures(ctx, r, img, o.FeatureOptions, o.BuildNoCache); err != nil {
+		if img, entries, err = e.buildFeatures(ctx, r, img, o.FeatureOptions, o.BuildNoCache, []string{featuresTag(r)}); err != nil {
 			return nil, err
 		}
 	}

@@ -70,9 +70,14 @@ func hasFeatures(cfg *devcontainer.Config, fo FeatureOptions) bool {
 	return len(cfg.Features) > 0 || (fo.Additional != "" && fo.Additional != "{}")
 }
 
+// featuresTag is the name the reference gives the image with Features of an image or
+// Dockerfile configuration.
+func featuresTag(r *resolved) string { return devcontainer.ImageName(r.folder) + "-features" }
+
 // buildFeatures resolves the features (cache first, lockfile honoured) and builds them onto
-// base as one image layer per feature, labelled with the metadata entries.
-func (e *Engine) buildFeatures(ctx context.Context, r *resolved, base *preparedImage, fo FeatureOptions, noCache bool) (*preparedImage, []map[string]any, error) {
+// base as one image layer per feature, labelled with the metadata entries and tagged with
+// tags (the first names the result).
+func (e *Engine) buildFeatures(ctx context.Context, r *resolved, base *preparedImage, fo FeatureOptions, noCache bool, tags []string) (*preparedImage, []map[string]any, error) {
 	if e.home == "" {
 		return nil, nil, errors.New("features need mochi's data folder (MOCHI_HOME)")
 	}
@@ -133,14 +138,14 @@ func (e *Engine) buildFeatures(ctx context.Context, r *resolved, base *preparedI
 	if err != nil {
 		return nil, nil, err
 	}
-	tag := devcontainer.ImageName(r.folder) + "-features"
+	tag := tags[0]
 	e.log.Info("Building features.", "count", len(set.Features), "tag", tag)
 	info, err := e.be.BuildImage(ctx, providers.BuildSpec{
 		DockerfileContent: bc.Dockerfile,
 		ExtraFiles:        bc.Files,
 		ExtraDirs:         bc.Dirs,
 		Target:            features.TargetStage,
-		Tags:              []string{tag},
+		Tags:              tags,
 		NoCache:           noCache,
 		Output:            e.out,
 	})
