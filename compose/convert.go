@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -137,6 +138,8 @@ func (p *Project) containerSpec(s types.ServiceConfig, imageRef, imageID string)
 		}
 		spec.Ulimits = append(spec.Ulimits, Ulimit{Name: n, Soft: int64(soft), Hard: int64(hard)})
 	}
+	spec.Resources = resources(s)
+	spec.VolumesFrom = slices.Clone(s.VolumesFrom)
 	spec.ExposedPorts, spec.Ports = ports(s)
 	if spec.Mounts, err = p.mounts(s); err != nil {
 		return ContainerSpec{}, err
@@ -163,6 +166,43 @@ func (p *Project) containerSpec(s types.ServiceConfig, imageRef, imageID string)
 		}
 	}
 	return spec, nil
+}
+
+// resources are the service's resource limits: its own properties (mem_limit, cpus, …), then
+// deploy.resources, whose limits and reservations win as with Compose v2.
+func resources(s types.ServiceConfig) Resources {
+	r := Resources{
+		Memory: int64(s.MemLimit), MemoryReservation: int64(s.MemReservation), MemorySwap: int64(s.MemSwapLimit),
+		NanoCPUs: int64(s.CPUS * 1e9), CPUShares: s.CPUShares, CPUPeriod: s.CPUPeriod, CPUQuota: s.CPUQuota,
+		CpusetCpus: s.CPUSet, OomKillDisable: s.OomKillDisable, OomScoreAdj: int(s.OomScoreAdj), CgroupParent: s.CgroupParent,
+	}
+	if s.MemSwappiness != 0 {
+		v := int64(s.MemSwappiness)
+		r.MemorySwappiness = &v
+	}
+	if s.PidsLimit != 0 {
+		v := s.PidsLimit
+		r.PidsLimit = &v
+	}
+	if s.Deploy == nil {
+		return r
+	}
+	if l := s.Deploy.Resources.Limits; l != nil {
+		if l.NanoCPUs != 0 {
+			r.NanoCPUs = int64(l.NanoCPUs.Value() * 1e9)
+		}
+		if l.MemoryBytes != 0 {
+			r.Memory = int64(l.MemoryBytes)
+		}
+		if l.Pids != 0 {
+			v := l.Pids
+			r.PidsLimit = &v
+		}
+	}
+	if rs := s.Deploy.Resources.Reservations; rs != nil && rs.MemoryBytes != 0 {
+		r.MemoryReservation = int64(rs.MemoryBytes)
+	}
+	return r
 }
 
 func containerName(project string, s types.ServiceConfig) string {

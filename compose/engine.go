@@ -156,6 +156,29 @@ type ContainerSpec struct {
 	Links       []string
 	LogDriver   string
 	LogOptions  map[string]string
+	// VolumesFrom are volumes_from entries: "<service>[:ro|:rw]" or "container:<name>[:mode]"
+	// as written, then "<container id or name>[:mode]" once shareVolumes resolved them.
+	VolumesFrom []string
+	Resources   Resources
+}
+
+// Resources are a container's resource limits, from the service's own properties and its
+// deploy.resources (which win), as Compose v2 sets them. Zero values leave the engine's
+// defaults.
+type Resources struct {
+	Memory            int64 // bytes
+	MemoryReservation int64
+	MemorySwap        int64  // -1: unlimited swap
+	MemorySwappiness  *int64 // nil: the engine's default
+	NanoCPUs          int64
+	CPUShares         int64
+	CPUPeriod         int64
+	CPUQuota          int64
+	CpusetCpus        string
+	PidsLimit         *int64
+	OomKillDisable    bool
+	OomScoreAdj       int
+	CgroupParent      string
 }
 
 // Healthcheck is a container healthcheck; Docker runs it, the orchestrator polls the result.

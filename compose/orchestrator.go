@@ -151,6 +151,9 @@ func (r *upRun) converge(ctx context.Context, s *service) error {
 	if err != nil {
 		return err
 	}
+	if err := r.shareVolumes(&spec); err != nil {
+		return err
+	}
 	cur, err := r.current(ctx, name)
 	if err != nil {
 		return err
@@ -205,6 +208,30 @@ func (r *upRun) shareNamespaces(spec *ContainerSpec) ([]string, error) {
 		deps = append(deps, dep)
 	}
 	return deps, nil
+}
+
+// shareVolumes turns volumes_from entries into the engine's form: one naming a service
+// ("<service>[:ro|:rw]") into the id of that service's container (as docker-compose does:
+// the container is in HostConfig.VolumesFrom by id), one naming a container
+// ("container:<name>[:mode]") into the name alone. compose-go makes each service named a
+// dependency, converged before this one.
+func (r *upRun) shareVolumes(spec *ContainerSpec) error {
+	for i, v := range spec.VolumesFrom {
+		if c, ok := strings.CutPrefix(v, types.ContainerPrefix); ok {
+			spec.VolumesFrom[i] = c
+			continue
+		}
+		dep, mode, _ := strings.Cut(v, ":")
+		id := r.ids[dep]
+		if id == "" {
+			return fmt.Errorf("service %s takes volumes from service %s, which has no container: %w", spec.Labels[LabelService], dep, ErrDependency)
+		}
+		spec.VolumesFrom[i] = id
+		if mode != "" {
+			spec.VolumesFrom[i] += ":" + mode
+		}
+	}
+	return nil
 }
 
 func (r *upRun) start(ctx context.Context, name, id string) error {

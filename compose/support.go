@@ -20,9 +20,6 @@ func checkSupported(p *types.Project) error {
 		if len(s.Configs) > 0 {
 			add(name, "configs")
 		}
-		if len(s.VolumesFrom) > 0 {
-			add(name, "volumes_from")
-		}
 		if len(s.Gpus) > 0 {
 			add(name, "gpus")
 		}
@@ -38,8 +35,13 @@ func checkSupported(p *types.Project) error {
 		if s.GetScale() > 1 {
 			add(name, "scale/deploy.replicas (more than one container)")
 		}
-		if s.Deploy != nil && (s.Deploy.Resources.Limits != nil || s.Deploy.Resources.Reservations != nil) {
-			add(name, "deploy.resources")
+		if s.Deploy != nil {
+			if r := s.Deploy.Resources.Reservations; r != nil && (len(r.Devices) > 0 || len(r.GenericResources) > 0 || r.NanoCPUs != 0) {
+				add(name, "deploy.resources.reservations (devices, generic_resources, cpus)")
+			}
+			if l := s.Deploy.Resources.Limits; l != nil && (len(l.Devices) > 0 || len(l.GenericResources) > 0) {
+				add(name, "deploy.resources.limits (devices, generic_resources)")
+			}
 		}
 		for _, l := range s.Links {
 			if strings.Contains(l, ":") {

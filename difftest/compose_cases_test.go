@@ -144,6 +144,16 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 		},
 	},
 	{
+		name: "compose-limits", needs: upExec, compose: true,
+		steps: func(s *session) {
+			s.up("up")
+			s.services("services")
+			s.limits("limits and volumes_from")
+			s.exec("volume shared by volumes_from", "cat", "/data/from-data")
+			s.shell("memory limit seen inside", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes")
+		},
+	},
+	{
 		name: "compose-build", needs: []string{"build"}, compose: true,
 		steps: func(s *session) {
 			s.build("build")

@@ -324,3 +324,31 @@ func (s *session) composePs(step string, files ...string) {
 	}
 	s.record(step, sortLines(string(out)))
 }
+
+// limits records each service's resource limits and volumes_from (a container id in it as the
+// service of that container).
+func (s *session) limits(step string) {
+	services := map[string]string{}
+	if cs, err := projectContainers(s.ctx, s.project()); err == nil {
+		for _, c := range cs {
+			services[c.ID] = "<container of " + c.Config.Labels[labelService] + ">"
+		}
+	}
+	s.projectView(step, func(svc string, c *containerInfo) string {
+		h := c.HostConfig
+		pids := "unset"
+		if h.PidsLimit != nil && *h.PidsLimit > 0 {
+			pids = fmt.Sprint(*h.PidsLimit)
+		}
+		var from []string
+		for _, v := range h.VolumesFrom {
+			id, mode, _ := strings.Cut(v, ":")
+			if name, ok := services[id]; ok {
+				id = name
+			}
+			from = append(from, strings.TrimSuffix(id+":"+mode, ":"))
+		}
+		return fmt.Sprintf("%s memory=%d swap=%d nanocpus=%d shares=%d pids=%s oom_score_adj=%d volumes_from=%q\n",
+			svc, h.Memory, h.MemorySwap, h.NanoCpus, h.CpuShares, pids, h.OomScoreAdj, from)
+	})
+}

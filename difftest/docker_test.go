@@ -70,6 +70,13 @@ type containerInfo struct {
 		Tmpfs          map[string]string
 		NetworkMode    string
 		IpcMode        string
+		VolumesFrom    []string
+		Memory         int64
+		MemorySwap     int64
+		NanoCpus       int64
+		CpuShares      int64
+		PidsLimit      *int64
+		OomScoreAdj    int
 	}
 	Mounts []struct {
 		Type        string

@@ -62,6 +62,9 @@ func containerConfig(s compose.ContainerSpec) (*container.Config, *container.Hos
 		PortBindings:   nat.PortMap{},
 		RestartPolicy:  container.RestartPolicy{Name: container.RestartPolicyMode(s.Restart.Name), MaximumRetryCount: s.Restart.MaxRetries},
 		LogConfig:      container.LogConfig{Type: s.LogDriver, Config: s.LogOptions},
+		VolumesFrom:    s.VolumesFrom,
+		OomScoreAdj:    s.Resources.OomScoreAdj,
+		Resources:      resources(s.Resources),
 	}
 	switch {
 	case s.NetworkMode != "":
@@ -156,4 +159,18 @@ func apiMount(m compose.Mount) (mount.Mount, error) {
 		return mm, fmt.Errorf("mount %s: %w: type %q", m.Target, compose.ErrUnsupported, m.Type)
 	}
 	return mm, nil
+}
+
+// resources turns a service's limits into the engine's.
+func resources(r compose.Resources) container.Resources {
+	out := container.Resources{
+		Memory: r.Memory, MemoryReservation: r.MemoryReservation, MemorySwap: r.MemorySwap,
+		MemorySwappiness: r.MemorySwappiness, NanoCPUs: r.NanoCPUs, CPUShares: r.CPUShares,
+		CPUPeriod: r.CPUPeriod, CPUQuota: r.CPUQuota, CpusetCpus: r.CpusetCpus,
+		PidsLimit: r.PidsLimit, CgroupParent: r.CgroupParent,
+	}
+	if r.OomKillDisable {
+		out.OomKillDisable = &r.OomKillDisable
+	}
+	return out
 }

@@ -1,0 +1,123 @@
+package compose
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestUpVolumesFromAndLimits: volumes_from naming a service becomes the id of that service's
+// container (its mode kept), a container: entry the container's name alone, and makes it start first; the service's
+// resource properties reach the container, with deploy.resources winning as in Compose v2.
+func TestUpVolumesFromAndLimits(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "docker-compose.yml")
+	content := `services:
+  app:
+    image: example.com/app
+    volumes_from: ["data:ro", "container:legacy"]
+    memswap_limit: 1g
+    cpu_shares: 512
+    oom_score_adj: 200
+    deploy:
+      resources:
+        limits: {cpus: "0.5", memory: 256M}
+        reservations: {memory: 64M}
+  data:
+    image: example.com/data
+    volumes: ["/data"]
+`
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(context.Background(), LoadOptions{Files: []string{file}, Name: "vf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeEngine()
+	f.images["example.com/app"] = &Image{ID: "sha256:app"}
+	f.images["example.com/data"] = &Image{ID: "sha256:data"}
+	o := New(f, nil)
+	ctx := context.Background()
+	appID, err := o.Up(ctx, p, UpOptions{MainService: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := o.Find(ctx, "vf", "data")
+	if err != nil || data == nil {
+		t.Fatalf("data container: %v, %v", data, err)
+	}
+	spec := f.containers[appID].spec
+	if want := []string{data.ID + ":ro", "legacy"}; !slices.Equal(spec.VolumesFrom, want) {
+		t.Errorf("volumes_from = %q, want %q", spec.VolumesFrom, want)
+	}
+	if calls := f.takeCalls(); slices.Index(calls, "start vf-data-1") > slices.Index(calls, "create vf-app-1") {
+		t.Errorf("app created before data started: %q", calls)
+	}
+	want := Resources{
+		Memory: 256 << 20, MemoryReservation: 64 << 20, MemorySwap: 1 << 30,
+		NanoCPUs: 5e8, CPUShares: 512, OomScoreAdj: 200,
+	}
+	if diff := cmp.Diff(want, spec.Resources); diff != "" {
+		t.Errorf("resources (-want +got):\n%s", diff)
+	}
+}
+
+// Limits mochi cannot honour are refused, naming the property, not silently dropped.
+func TestUnsupportedDeviceReservation(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "docker-compose.yml")
+	content := `services:
+  app:
+    image: example.com/app
+    deploy:
+      resources:
+        reservations:
+          devices: [{capabilities: [gpu]}]
+`
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(context.Background(), LoadOptions{Files: []string{file}, Name: "gpu"})
+	if err == nil || !strings.Contains(err.Error(), "services.app.deploy.resources.reservations") {
+		t.Fatalf("GPU reservation: %v, want an error naming services.app.deploy.resources.reservations", err)
+	}
+}
+
+// A service's own limits, without deploy.resources.
+func TestServiceLimits(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "docker-compose.yml")
+	content := `services:
+  app:
+    image: example.com/app
+    mem_limit: 512m
+    cpus: 1.5
+    cpuset: "0"
+    mem_swappiness: 10
+    oom_kill_disable: true
+    pids_limit: 100
+`
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(context.Background(), LoadOptions{Files: []string{file}, Name: "lim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _ := p.Service("app")
+	spec, err := p.containerSpec(app, "example.com/app", "sha256:app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	swappiness, pids := int64(10), int64(100)
+	want := Resources{Memory: 512 << 20, NanoCPUs: 15e8, CpusetCpus: "0", MemorySwappiness: &swappiness, OomKillDisable: true, PidsLimit: &pids}
+	if diff := cmp.Diff(want, spec.Resources); diff != "" {
+		t.Errorf("resources (-want +got):\n%s", diff)
+	}
+}
