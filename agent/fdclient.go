@@ -108,7 +108,7 @@ func (c *Client) DialHandedOver(ctx context.Context, network, addr string) (net.
 	select {
 	case o = <-done:
 	case <-ctx.Done():
-		p.forget(tag)
+		p.forget(tag, wait)
 		go func() {
 			if o := <-done; o.ch != nil {
 				o.ch.Close()
@@ -117,7 +117,7 @@ func (c *Client) DialHandedOver(ctx context.Context, network, addr string) (net.
 		return nil, ctx.Err()
 	}
 	if o.err != nil {
-		p.forget(tag)
+		p.forget(tag, wait)
 		var oce *ssh.OpenChannelError
 		if errors.As(o.err, &oce) && oce.Reason == ssh.Prohibited {
 			return nil, ErrNoFDPassing
@@ -157,11 +157,11 @@ func (c *Client) StartHandedOver(ch ssh.Channel, typ string, payload []byte) (st
 	tag, wait := p.expect()
 	ok, err := ch.SendRequest(StartFDRequestType, true, ssh.Marshal(startFD{Type: typ, Payload: payload, Tag: tag}))
 	if err != nil {
-		p.forget(tag)
+		p.forget(tag, wait)
 		return nil, nil, fmt.Errorf("start %s: %w", typ, err) // the channel is gone
 	}
 	if !ok {
-		p.forget(tag)
+		p.forget(tag, wait)
 		return nil, nil, ErrNoFDPassing
 	}
 	files, err := p.wait(tag, wait)

@@ -211,11 +211,19 @@ func (p *fdPipe) expect() (uint32, chan []*os.File) {
 	return p.next, ch
 }
 
-// forget drops a tag whose hand-over will not come (the request was refused).
-func (p *fdPipe) forget(tag uint32) {
+// forget drops a tag whose hand-over will not be taken (the request was refused or gave
+// up), closing what already came under it; what comes later is closed by readLoop.
+func (p *fdPipe) forget(tag uint32, ch chan []*os.File) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	delete(p.waiting, tag)
-	p.mu.Unlock()
+	select {
+	case files, ok := <-ch:
+		if ok {
+			closeFiles(files)
+		}
+	default:
+	}
 }
 
 // wait returns the files of tag, or an error when they do not come.
@@ -229,7 +237,7 @@ func (p *fdPipe) wait(tag uint32, ch chan []*os.File) ([]*os.File, error) {
 		}
 		return files, nil
 	case <-t.C:
-		p.forget(tag)
+		p.forget(tag, ch)
 		return nil, fmt.Errorf("no descriptors from the agent in %s", fdWaitTimeout)
 	}
 }
@@ -251,15 +259,18 @@ func (p *fdPipe) readLoop() {
 		if err != nil {
 			return
 		}
+		// Delivered under the lock (the channel holds one hand-over, so this never
+		// blocks), so that forget either finds the files or leaves none to come.
 		p.mu.Lock()
 		ch := p.waiting[tag]
 		delete(p.waiting, tag)
+		if ch != nil {
+			ch <- files
+		}
 		p.mu.Unlock()
 		if ch == nil {
 			closeFiles(files)
-			continue
 		}
-		ch <- files
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -247,4 +248,62 @@ func fastExit(client *Client, i int) error {
 		return fmt.Errorf("session %d: exit status %d", i, status)
 	}
 	return nil
+}
+
+// Hand-overs nobody takes any more (the caller gave up) are closed, not leaked: dials
+// cancelled at once, whose sockets the agent still hands over, leave no descriptor open.
+func TestHandOverGivenUpIsClosed(t *testing.T) {
+	client := startSocketAgent(t, Options{})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	// One dial sets the fd pipe up before counting.
+	c, err := client.DialHandedOver(context.Background(), "tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	// No collection meanwhile: the finalizer of a leaked *os.File would close it.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	before := openFDs(t)
+	for range 50 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if c, err := client.DialHandedOver(ctx, "tcp", l.Addr().String()); err == nil {
+			c.Close()
+		}
+	}
+	// The hand-overs of the cancelled dials arrive after their callers left: a dial that
+	// completes after them shows the agent got that far.
+	time.Sleep(500 * time.Millisecond)
+	if c, err := client.DialHandedOver(context.Background(), "tcp", l.Addr().String()); err == nil {
+		c.Close()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	n := openFDs(t)
+	for ; n > before+2 && time.Now().Before(deadline); n = openFDs(t) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n > before+2 {
+		t.Errorf("%d descriptors open after 50 abandoned hand-overs, %d before", n, before)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatalf("count open descriptors: %v", err)
+	}
+	return len(entries)
 }
