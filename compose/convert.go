@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -328,6 +329,44 @@ func (p *Project) mounts(s types.ServiceConfig) ([]Mount, error) {
 			}
 		}
 		out = append(out, m)
+	}
+	files, err := p.fileMounts(s)
+	return append(out, files...), err
+}
+
+// fileMounts binds the service's file secrets and configs read-only, where Compose puts them:
+// a secret at /run/secrets/<target or source> (a relative target under /run/secrets), a
+// config at <target>, or /<source> without one. (checkSupported refuses secrets and configs
+// that are not files.)
+func (p *Project) fileMounts(s types.ServiceConfig) ([]Mount, error) {
+	var out []Mount
+	for _, ref := range s.Secrets {
+		obj, ok := p.model.Secrets[ref.Source]
+		if !ok {
+			return nil, fmt.Errorf("service %s: secret %q is not declared in the top-level secrets", s.Name, ref.Source)
+		}
+		target := ref.Target
+		if target == "" {
+			target = ref.Source
+		}
+		if !path.IsAbs(target) {
+			target = path.Join("/run/secrets", target)
+		}
+		out = append(out, Mount{Type: types.VolumeTypeBind, Source: obj.File, Target: target, ReadOnly: true})
+	}
+	for _, ref := range s.Configs {
+		obj, ok := p.model.Configs[ref.Source]
+		if !ok {
+			return nil, fmt.Errorf("service %s: config %q is not declared in the top-level configs", s.Name, ref.Source)
+		}
+		target := ref.Target
+		if target == "" {
+			target = ref.Source
+		}
+		if !path.IsAbs(target) {
+			target = "/" + target
+		}
+		out = append(out, Mount{Type: types.VolumeTypeBind, Source: obj.File, Target: target, ReadOnly: true})
 	}
 	return out, nil
 }

@@ -121,3 +121,46 @@ func TestServiceLimits(t *testing.T) {
 		t.Errorf("resources (-want +got):\n%s", diff)
 	}
 }
+
+// File secrets and configs are bound read-only where Compose v2 puts them.
+func TestFileSecretsAndConfigs(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "docker-compose.yml")
+	content := `services:
+  app:
+    image: example.com/app
+    secrets: [token, {source: token, target: renamed}, {source: token, target: /etc/abs}]
+    configs: [settings, {source: settings, target: /etc/app.ini}, {source: settings, target: rel.ini}]
+secrets:
+  token: {file: ./token.txt}
+configs:
+  settings: {file: ./settings.ini}
+`
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(context.Background(), LoadOptions{Files: []string{file}, Name: "sec"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _ := p.Service("app")
+	spec, err := p.containerSpec(app, "example.com/app", "sha256:app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, settings := filepath.Join(dir, "token.txt"), filepath.Join(dir, "settings.ini")
+	var got []string
+	for _, m := range spec.Mounts {
+		if m.Type != "bind" || !m.ReadOnly {
+			t.Errorf("mount %+v: want a read-only bind", m)
+		}
+		got = append(got, m.Target+" <- "+m.Source)
+	}
+	want := []string{
+		"/run/secrets/token <- " + token, "/run/secrets/renamed <- " + token, "/etc/abs <- " + token,
+		"/settings <- " + settings, "/etc/app.ini <- " + settings, "/rel.ini <- " + settings,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mounts (-want +got):\n%s", diff)
+	}
+}

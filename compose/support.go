@@ -14,11 +14,15 @@ func checkSupported(p *types.Project) error {
 	var problems []string
 	add := func(svc, prop string) { problems = append(problems, fmt.Sprintf("services.%s.%s", svc, prop)) }
 	for name, s := range p.Services {
-		if len(s.Secrets) > 0 {
-			add(name, "secrets")
+		for _, ref := range s.Secrets {
+			if obj, ok := p.Secrets[ref.Source]; ok && obj.File == "" {
+				add(name, "secrets."+ref.Source+" (only file secrets are supported)")
+			}
 		}
-		if len(s.Configs) > 0 {
-			add(name, "configs")
+		for _, ref := range s.Configs {
+			if obj, ok := p.Configs[ref.Source]; ok && obj.File == "" {
+				add(name, "configs."+ref.Source+" (only file configs are supported)")
+			}
 		}
 		if len(s.Gpus) > 0 {
 			add(name, "gpus")

@@ -154,6 +154,16 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 		},
 	},
 	{
+		name: "compose-secrets", needs: upExec, compose: true,
+		steps: func(s *session) {
+			s.up("up")
+			s.shell("secrets", "for f in /run/secrets/*; do echo \"$f: $(cat $f)\"; done; cat /etc/absolute-secret")
+			s.shell("configs", `for f in /settings /etc/app/settings.ini; do cat "$f" 2>/dev/null || echo "$f missing"; done`)
+			s.shell("absolute secret is read-only", "cat /etc/absolute-secret; echo x > /etc/absolute-secret 2>/dev/null && echo writable || echo read-only")
+			s.inspect("secret and config mounts", secretMountsView)
+		},
+	},
+	{
 		name: "compose-build", needs: []string{"build"}, compose: true,
 		steps: func(s *session) {
 			s.build("build")

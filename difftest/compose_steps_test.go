@@ -3,9 +3,11 @@ package difftest
 import (
 	"fmt"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -351,4 +353,17 @@ func (s *session) limits(step string) {
 		return fmt.Sprintf("%s memory=%d swap=%d nanocpus=%d shares=%d pids=%s oom_score_adj=%d volumes_from=%q\n",
 			svc, h.Memory, h.MemorySwap, h.NanoCpus, h.CpuShares, pids, h.OomScoreAdj, from)
 	})
+}
+
+// secretMountsView records the container's bind mounts of files under the workspace's
+// .devcontainer folder (the secrets' and configs' sources), sorted by target.
+func secretMountsView(info *containerInfo) string {
+	var lines []string
+	for _, m := range info.Mounts {
+		if m.Type == "bind" && strings.Contains(m.Source, "/.devcontainer/") {
+			lines = append(lines, fmt.Sprintf("%s <- %s rw=%v", m.Destination, path.Base(m.Source), m.RW))
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n") + "\n"
 }

@@ -36,9 +36,12 @@ var composeKnownDiffs = map[string]string{
 // composeCaseKnownDiffs are differences of one compose case; they take precedence over
 // composeKnownDiffs.
 var composeCaseKnownDiffs = map[string]string{
-	"compose-name/up":            "deliberate: the top-level name property is Compose v2's (the compose specification); docker-compose v1 rejects the file ('name' does not match any of the regexes: '^x-'), so the reference fails with v1, while mochi, like the reference with the Compose v2 plugin, names the project by it",
-	"compose-name/services":      "deliberate: as compose-name/up (nothing is created with v1)",
-	"compose-env-features/pid 1": "deliberate: mochi's keep-alive script starts the mochi agent before the reference's script (DESIGN.md: the agent serves exec, hooks and the gateway); the reference's override file folds each line break of the script into a line break and a space",
+	"compose-name/up":                          "deliberate: the top-level name property is Compose v2's (the compose specification); docker-compose v1 rejects the file ('name' does not match any of the regexes: '^x-'), so the reference fails with v1, while mochi, like the reference with the Compose v2 plugin, names the project by it",
+	"compose-name/services":                    "deliberate: as compose-name/up (nothing is created with v1)",
+	"compose-secrets/secrets":                  "deliberate: mochi binds file secrets as Compose v2 does, at /run/secrets/<target or source> (a relative target under /run/secrets) or an absolute target; docker-compose v1 given the reference's override files binds only the absolute one (alone, v1 binds all three)",
+	"compose-secrets/configs":                  "deliberate: mochi binds file configs as Compose v2 does, at <target> or /<source>; docker-compose v1 ignores configs outside a swarm ('Compose does not support configs configuration')",
+	"compose-secrets/secret and config mounts": "deliberate: as compose-secrets/secrets and compose-secrets/configs",
+	"compose-env-features/pid 1":               "deliberate: mochi's keep-alive script starts the mochi agent before the reference's script (DESIGN.md: the agent serves exec, hooks and the gateway); the reference's override file folds each line break of the script into a line break and a space",
 }
 
 func init() {
