@@ -23,6 +23,8 @@ type ImageOptions struct {
 	// untagged: the service's image name belongs to the image with the Features, as the
 	// reference (one Dockerfile of the service's stages and the Features) names it.
 	Base bool
+	// CacheFrom are more images the build may take layers from.
+	CacheFrom []string
 	// Output receives build and pull progress; nil discards it.
 	Output io.Writer
 }
@@ -37,7 +39,7 @@ func (o *Orchestrator) ServiceImage(ctx context.Context, p *Project, service str
 	if !ok {
 		return "", "", fmt.Errorf("service image: %w", p.notFound(service))
 	}
-	up := UpOptions{Build: opts.Rebuild || opts.Base, NoCache: opts.NoCache, Output: opts.Output}
+	up := UpOptions{Build: opts.Rebuild || opts.Base, NoCache: opts.NoCache, Output: opts.Output, cacheFrom: opts.CacheFrom}
 	ref, img, err := o.ensureImage(ctx, p, s, up, opts.Base)
 	if err != nil {
 		return "", "", err

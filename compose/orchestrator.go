@@ -49,6 +49,8 @@ type UpOptions struct {
 	WaitTimeout time.Duration
 	// Output receives build and pull progress; nil discards it.
 	Output io.Writer
+
+	cacheFrom []string // ServiceImage's ImageOptions.CacheFrom
 }
 
 // service is one selected service ready to converge.

@@ -233,8 +233,9 @@ func TestFindAndServiceImage(t *testing.T) {
 	}
 	// The base of an image with Features is built every time and left untagged: the
 	// service's name is for the image with the Features.
-	ref, id, err = o.ServiceImage(ctx, p, "app", ImageOptions{Base: true})
-	if err != nil || ref != "sha256:built2" || id != ref || len(f.built) != 2 || len(f.built[1].Tags) != 0 {
+	ref, id, err = o.ServiceImage(ctx, p, "app", ImageOptions{Base: true, CacheFrom: []string{"example.com/cache"}})
+	if err != nil || ref != "sha256:built2" || id != ref || len(f.built) != 2 || len(f.built[1].Tags) != 0 ||
+		!slices.Contains(f.built[1].CacheFrom, "example.com/cache") {
 		t.Fatalf("ServiceImage(Base) = %q, %q, %v; builds %d, tags %v", ref, id, err, len(f.built), f.built[len(f.built)-1].Tags)
 	}
 	if c, err := o.Find(ctx, p.Name, "app"); c != nil || err != nil {

@@ -42,7 +42,7 @@ func (o *Orchestrator) ensureImage(ctx context.Context, p *Project, s types.Serv
 			Labels:           b.Labels,
 			NoCache:          opts.NoCache || b.NoCache,
 			Pull:             b.Pull,
-			CacheFrom:        b.CacheFrom,
+			CacheFrom:        append(slices.Clone(b.CacheFrom), opts.cacheFrom...),
 			ExtraHosts:       b.ExtraHosts.AsList(":"),
 			Network:          b.Network,
 			ShmSize:          int64(b.ShmSize),

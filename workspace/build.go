@@ -74,8 +74,8 @@ func (e *Engine) Build(ctx context.Context, o BuildOptions) (*BuildResult, error
 // buildCompose builds the main service's image of a compose configuration, with the
 // configuration's Features, as the reference's build does: the service is always built (the
 // layer cache makes an unchanged build quick), the result keeps the name the reference gives
-// it, and --image-name adds names. As with the reference, --label and --cache-from do not
-// apply to compose configurations.
+// it, --cache-from adds cache sources to the service's build, and --image-name adds names.
+// As with the reference, --label does not apply to compose configurations.
 func (e *Engine) buildCompose(ctx context.Context, r *resolved, o BuildOptions) (*BuildResult, error) {
 	orch, err := e.orchestrator()
 	if err != nil {
@@ -85,7 +85,7 @@ func (e *Engine) buildCompose(ctx context.Context, r *resolved, o BuildOptions) 
 	if err != nil {
 		return nil, err
 	}
-	img, _, err := e.composeImage(ctx, r, orch, p, o.FeatureOptions, true, o.NoCache)
+	img, _, err := e.composeImage(ctx, r, orch, p, o.FeatureOptions, true, o.NoCache, o.CacheFrom)
 	if err != nil {
 		return nil, err
 	}

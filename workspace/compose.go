@@ -101,7 +101,7 @@ func (e *Engine) upCompose(ctx context.Context, r *resolved, o UpOptions) (*prov
 		return existing, p.Name, false, nil
 	}
 
-	img, entries, err := e.composeImage(ctx, r, orch, p, o.FeatureOptions, o.BuildNoCache, o.BuildNoCache)
+	img, entries, err := e.composeImage(ctx, r, orch, p, o.FeatureOptions, o.BuildNoCache, o.BuildNoCache, nil)
 	if err != nil {
 		return nil, "", false, err
 	}
@@ -179,9 +179,9 @@ func (e *Engine) upCompose(ctx context.Context, r *resolved, o UpOptions) (*prov
 // built on it, and returns it with its metadata entries (the configuration's last). The image
 // with Features is named as the reference names it: vsc-<folder>-<hash> for a service with
 // an image, the service's own image name (and its build tags) for one with a build section.
-func (e *Engine) composeImage(ctx context.Context, r *resolved, orch *compose.Orchestrator, p *compose.Project, fo FeatureOptions, rebuild, noCache bool) (*preparedImage, []map[string]any, error) {
+func (e *Engine) composeImage(ctx context.Context, r *resolved, orch *compose.Orchestrator, p *compose.Project, fo FeatureOptions, rebuild, noCache bool, cacheFrom []string) (*preparedImage, []map[string]any, error) {
 	feats := hasFeatures(r.cfg, fo)
-	ref, _, err := orch.ServiceImage(ctx, p, r.cfg.Service, compose.ImageOptions{Rebuild: rebuild, NoCache: noCache, Base: feats, Output: e.out})
+	ref, _, err := orch.ServiceImage(ctx, p, r.cfg.Service, compose.ImageOptions{Rebuild: rebuild, NoCache: noCache, Base: feats, CacheFrom: cacheFrom, Output: e.out})
 	if err != nil {
 		return nil, nil, fmt.Errorf("image of service %s: %w", r.cfg.Service, err)
 	}
