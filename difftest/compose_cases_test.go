@@ -169,7 +169,6 @@ exec 3<>/dev/tcp/db/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && tail -n 1 <&3
 			s.build("build")
 			s.imageLabels("image labels", "devcontainer.metadata", runLabel)
 			s.imageRun("feature and Dockerfile in the image", "cat /usr/local/share/feature-greeting; id -un frank")
-			s.build("build again (cached)")
 			s.build("build --image-name", "--image-name", "mochi-difftest-"+s.runID+"-named")
 			s.imageRun("feature in the named image", "cat /usr/local/share/feature-greeting")
 		},
