@@ -84,6 +84,14 @@ func TestDifftest(t *testing.T) {
 	mochi := findMochi(root)
 	if mochi == nil {
 		t.Logf("mochi binary not found (set MOCHI_BIN or run make build): only the reference side runs")
+	} else {
+		// A data folder of the run's own, and no server: the cases leave nothing in the
+		// user's ~/.mochi (records, a server polling them, an Include in ~/.ssh/config).
+		home := t.TempDir()
+		if err := os.Chmod(home, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		mochi.env = []string{"MOCHI_HOME=" + home, "MOCHI_NO_SERVER=1"}
 	}
 	names := map[string]bool{}
 	for _, c := range cases {

@@ -153,6 +153,9 @@ func (e *Engine) addAgent(r *resolved, spec *providers.CreateSpec) error {
 	return nil
 }
 
+// agentRetry is how long an engine goes without dialling an agent that did not answer.
+const agentRetry = 30 * time.Second
+
 // execer returns how to run processes in inst as a user whose shell is shell: through its
 // agent when it has one listening (and the shell is a POSIX shell), else through the engine.
 func (e *Engine) execer(ctx context.Context, inst *providers.Instance, shell string) providers.Execer {
@@ -167,14 +170,27 @@ func (e *Engine) execer(ctx context.Context, inst *providers.Instance, shell str
 	if x, ok := e.links[key]; ok {
 		return x
 	}
+	// An agent that did not answer is not dialled again for a while, unless its container
+	// has just started (the agent may still be on its way).
+	failed, tried := e.linkFailed[key]
+	if tried && time.Since(failed) < agentRetry && !justStarted(inst) {
+		return e.be
+	}
 	c, err := e.dialAgent(ctx, inst, sock)
 	if err != nil {
 		// Works, but slower, and hides a broken agent (a binary that cannot run in the
-		// image): say so where the user looks.
-		e.log.Warn("the workspace's agent does not answer on its socket; running processes through the engine instead",
-			"container", short(inst.ID), "agent log", filepath.Join(filepath.Dir(sock), "agent.log"), "error", err)
+		// image): say so where the user looks, once per start of the container.
+		if !tried {
+			e.log.Warn("the workspace's agent does not answer on its socket; running processes through the engine instead",
+				"container", short(inst.ID), "agent log", filepath.Join(filepath.Dir(sock), "agent.log"), "error", err)
+		}
+		if e.linkFailed == nil {
+			e.linkFailed = map[string]time.Time{}
+		}
+		e.linkFailed[key] = time.Now()
 		return e.be
 	}
+	delete(e.linkFailed, key)
 	x := &agentExecer{client: c, baseEnv: inst.Env}
 	e.links[key] = x
 	return x
@@ -200,7 +216,7 @@ func (e *Engine) dialAgent(ctx context.Context, inst *providers.Instance, sock s
 	}
 	// A just-started agent may need a moment to listen; an older one either is there or not.
 	deadline := time.Now()
-	if started, err := time.Parse(time.RFC3339Nano, inst.StartedAt); err == nil && time.Since(started) < 15*time.Second {
+	if justStarted(inst) {
 		deadline = deadline.Add(3 * time.Second)
 	}
 	var conn net.Conn
@@ -215,6 +231,12 @@ func (e *Engine) dialAgent(ctx context.Context, inst *providers.Instance, sock s
 		return nil, err
 	}
 	return agent.Dial(ctx, conn, agent.ClientOptions{Signer: signer})
+}
+
+// justStarted reports an instance started less than 15 s ago.
+func justStarted(inst *providers.Instance) bool {
+	started, err := time.Parse(time.RFC3339Nano, inst.StartedAt)
+	return err == nil && time.Since(started) < 15*time.Second
 }
 
 // Close releases the engine's agent connections.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/mochi-dev/mochi/compose"
 	"github.com/mochi-dev/mochi/providers"
@@ -42,6 +43,9 @@ type Engine struct {
 
 	linkMu sync.Mutex
 	links  map[string]providers.Execer // agent connections by container id
+	// linkFailed is when an agent last did not answer, by container start: a long-lived
+	// engine (the server) then uses the engine for a while without dialling and warning again.
+	linkFailed map[string]time.Time
 }
 
 // Config holds the Engine's dependencies.

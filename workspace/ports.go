@@ -185,6 +185,22 @@ func (e *Engine) writeManual(name string, m manualPorts) error {
 	return writeFileAtomic(e.manualFile(name), data, 0o600)
 }
 
+// RunningIDs returns the ids of the running instances of the engine's provider that carry
+// the devcontainer labels (every workspace's does), in one call to the provider.
+func (e *Engine) RunningIDs(ctx context.Context) (map[string]bool, error) {
+	insts, err := e.be.List(ctx, map[string]string{labelLocalFolder: ""})
+	if err != nil {
+		return nil, fmt.Errorf("list running workspaces: %w", err)
+	}
+	ids := map[string]bool{}
+	for _, in := range insts {
+		if in.Running() {
+			ids[in.ID] = true
+		}
+	}
+	return ids, nil
+}
+
 // PortPlan returns the forwards a running workspace wants now (forwardPorts, ports found
 // listening inside it unless onAutoForward says ignore, and hand-made ones) and the dialer
 // that reaches them through its agent.

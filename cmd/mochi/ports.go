@@ -39,6 +39,7 @@ func portLoop(ctx context.Context, engines *serverEngines, home string, log *slo
 		return
 	}
 	sets := map[string]*portfwd.Set{}
+	idle := map[string]string{} // workspaces not forwarded, by the error last written
 	creds := map[string]context.CancelFunc{}
 	defer func() {
 		for _, s := range sets {
@@ -51,7 +52,7 @@ func portLoop(ctx context.Context, engines *serverEngines, home string, log *slo
 	t := time.NewTicker(portInterval)
 	defer t.Stop()
 	for {
-		syncPorts(ctx, engines, dir, sets, log)
+		syncPorts(ctx, engines, dir, sets, idle, log)
 		syncCredentials(ctx, engines.home, creds, log)
 		select {
 		case <-ctx.Done():
@@ -61,13 +62,18 @@ func portLoop(ctx context.Context, engines *serverEngines, home string, log *slo
 	}
 }
 
-func syncPorts(ctx context.Context, engines *serverEngines, dir string, sets map[string]*portfwd.Set, log *slog.Logger) {
+// syncPorts brings every running workspace's forwards in line with what it wants and writes
+// each workspace's state for `mochi ports`. Which workspaces run is asked once per provider
+// per pass, so records of stopped or removed workspaces (they pile up when containers are
+// removed by other means) cost no engine call; their state is written when it changes.
+func syncPorts(ctx context.Context, engines *serverEngines, dir string, sets map[string]*portfwd.Set, idle map[string]string, log *slog.Logger) {
 	st, err := workspace.OpenStore(engines.home)
 	if err != nil {
 		return
 	}
 	recs, _ := st.List()
 	live := map[string]bool{}
+	running := map[string]map[string]bool{} // provider -> ids of its running instances
 	for _, r := range recs {
 		live[r.Name] = true
 		state := portState{Workspace: r.Name, Updated: time.Now().UTC()}
@@ -75,7 +81,10 @@ func syncPorts(ctx context.Context, engines *serverEngines, dir string, sets map
 			want []portfwd.Spec
 			d    portfwd.Dialer
 		)
-		eng, err := engines.For(r.Name)
+		eng, err := engines.ForProvider(r.Provider)
+		if err == nil {
+			err = isRunning(ctx, eng, r, running)
+		}
 		if err == nil {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			want, d, err = eng.PortPlan(cctx, r.Name)
@@ -88,7 +97,12 @@ func syncPorts(ctx context.Context, engines *serverEngines, dir string, sets map
 				delete(sets, r.Name)
 			}
 			state.Error = err.Error()
+			if idle[r.Name] == state.Error {
+				continue // already written
+			}
+			idle[r.Name] = state.Error
 		} else {
+			delete(idle, r.Name)
 			if set == nil {
 				set = portfwd.NewSet(log.With("workspace", r.Name), nil)
 				sets[r.Name] = set
@@ -105,9 +119,39 @@ func syncPorts(ctx context.Context, engines *serverEngines, dir string, sets map
 		if !live[name] {
 			s.Close()
 			delete(sets, name)
+		}
+	}
+	for name := range idle {
+		if !live[name] {
+			delete(idle, name)
 			_ = os.Remove(filepath.Join(dir, name+".json"))
 		}
 	}
+}
+
+// isRunning reports, as an error, a workspace whose instance is not running, asking the
+// engine for its provider's running instances once per pass (cached in running). Those are
+// the instances with the default id labels; a workspace made with --id-label is left to
+// PortPlan, which inspects it.
+func isRunning(ctx context.Context, eng *workspace.Engine, r *workspace.Record, running map[string]map[string]bool) error {
+	if _, ok := r.IDLabels[devcontainer.LabelLocalFolder]; !ok {
+		return nil
+	}
+	ids, ok := running[r.Provider]
+	if !ok {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		var err error
+		ids, err = eng.RunningIDs(cctx)
+		cancel()
+		if err != nil {
+			return err
+		}
+		running[r.Provider] = ids
+	}
+	if !ids[r.ContainerID] {
+		return fmt.Errorf("workspace %s is not running", r.Name)
+	}
+	return nil
 }
 
 func newPortsCmd(ios *IOStreams) *cobra.Command {

@@ -259,9 +259,21 @@ func (s *serverEngines) For(ws string) (*workspace.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	provider := providerDocker
-	if rec, err := st.Get(ws); err == nil && rec.Provider != "" {
+	provider := ""
+	if rec, err := st.Get(ws); err == nil {
 		provider = rec.Provider
+	}
+	e, err := s.ForProvider(provider)
+	if err != nil {
+		return nil, fmt.Errorf("workspace %s: %w", ws, err)
+	}
+	return e, nil
+}
+
+// ForProvider returns the engine of a provider ("" is Docker, the default).
+func (s *serverEngines) ForProvider(provider string) (*workspace.Engine, error) {
+	if provider == "" {
+		provider = providerDocker
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -270,7 +282,7 @@ func (s *serverEngines) For(ws string) (*workspace.Engine, error) {
 	}
 	e, err := s.make(provider)
 	if err != nil {
-		return nil, fmt.Errorf("provider %s of workspace %s: %w", provider, ws, err)
+		return nil, fmt.Errorf("provider %s: %w", provider, err)
 	}
 	s.byName[provider] = e
 	return e, nil
