@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -134,6 +136,8 @@ type gateway struct {
 	key    ssh.Signer // granted to workspace "ws1"
 	data   string
 	logs   *syncBuffer
+	// userHome is the sessions' home folder (the test user's, in testPasswd).
+	userHome string
 }
 
 type syncBuffer struct {
@@ -164,6 +168,11 @@ func startGateway(t testing.TB, mutate func(*Config)) *gateway {
 func startGatewayLink(t testing.TB, socket bool, mutate func(*Config)) *gateway {
 	t.Helper()
 	linker := &testLinker{running: map[string]bool{"ws1": true, "ws2": true, "stopped": false}, links: map[string]int{}}
+	// Sessions run as the test's user but with a home of their own: the machine's rc files
+	// (a pyenv init that rehashes its shims, say) are not the tests' business, and the tests
+	// write there.
+	userHome := t.TempDir()
+	linker.opts.PasswdFile = testPasswd(t, userHome)
 	logs := &syncBuffer{}
 	data := t.TempDir()
 	cfg := Config{DataDir: data, Linker: linker, Logger: slog.New(slog.NewTextHandler(logs, nil))}
@@ -203,7 +212,35 @@ func startGatewayLink(t testing.TB, socket bool, mutate func(*Config)) *gateway 
 			t.Fatal(err)
 		}
 	}
-	return &gateway{srv: srv, addr: l.Addr().String(), linker: linker, key: key, data: data, logs: logs}
+	return &gateway{srv: srv, addr: l.Addr().String(), linker: linker, key: key, data: data, logs: logs, userHome: userHome}
+}
+
+// testPasswd writes a copy of /etc/passwd in which the test's user has home as its home.
+func testPasswd(t testing.TB, home string) string {
+	t.Helper()
+	data, err := os.ReadFile("/etc/passwd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := strconv.Itoa(os.Getuid())
+	lines := strings.Split(string(data), "\n")
+	found := false
+	for i, line := range lines {
+		f := strings.Split(line, ":")
+		if len(f) == 7 && f[2] == uid && !found {
+			f[5] = home
+			lines[i] = strings.Join(f, ":")
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("uid %s is not in /etc/passwd", uid)
+	}
+	p := filepath.Join(t.TempDir(), "passwd")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func (g *gateway) dial(t testing.TB, user string, auth ...ssh.AuthMethod) (*ssh.Client, error) {

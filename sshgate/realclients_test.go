@@ -177,12 +177,8 @@ func TestOpenSSHPtyExitCode(t *testing.T) {
 		t.Fatalf("ssh -tt: %+v", r)
 	}
 	// An interactive login shell: commands typed on the terminal, in the home folder.
-	home, _ := os.UserHomeDir()
-	if os.Getuid() == 0 {
-		home = "/root"
-	}
 	r = e.ssh(t, "echo \"in $(pwd) as $0\"; exit 3\n", "-tt", "ws1.mochi")
-	if r.code != 3 || !strings.Contains(r.stdout, "in "+home+" as -") {
+	if r.code != 3 || !strings.Contains(r.stdout, "in "+e.userHome+" as -") {
 		t.Fatalf("ssh -tt shell: %+v", r)
 	}
 }
