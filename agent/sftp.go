@@ -34,31 +34,36 @@ type stdio struct {
 	io.WriteCloser
 }
 
-// flushCloser sends what is buffered before closing.
-type flushCloser struct {
-	*wbuf.Writer
-	c io.Closer
+// sftpOut is the server's side of the client: replies go through w (write-behind, with
+// the limits extension added), Close flushes and closes the pipe c.
+type sftpOut struct {
+	io.Writer
+	buf *wbuf.Writer
+	c   io.Closer
 }
 
-func (f flushCloser) Close() error {
-	f.Writer.Close()
-	return f.c.Close()
+func (o sftpOut) Close() error {
+	o.buf.Close()
+	return o.c.Close()
 }
 
 // runSFTPServer serves SFTP on r/w from the working directory (the user's home) and
 // returns the exit status: 0 when the client ended the session cleanly.
 //
 // It is tuned for bulk transfers, which are most of what sftp does: requests are read
-// through a large buffer and replies written behind (a 32 KiB read reply is one pipe
-// write among many, not two of its own), packet buffers are reused, and the collector
-// runs less often (the live heap is a few buffers).
+// through a large buffer and replies written behind (a read reply is one pipe write among
+// many, not two of its own), packet buffers are reused, the collector runs less often (the
+// live heap is a few buffers), and OpenSSH clients are told of reads and writes of up to
+// 255 KiB (sftplimits.go).
 func runSFTPServer(r io.Reader, w io.WriteCloser) int {
 	debug.SetGCPercent(400)
 	dir, _ := os.Getwd()
-	out := wbuf.NewWriter(w, 0)
-	defer out.Close()
-	srv, err := sftp.NewServer(stdio{bufio.NewReaderSize(r, 256<<10), flushCloser{out, w}},
-		sftp.WithServerWorkingDirectory(dir), sftp.WithAllocator())
+	buf := wbuf.NewWriter(w, 0)
+	defer buf.Close()
+	out := &versionWriter{w: buf}
+	in := &limitsReader{r: bufio.NewReaderSize(r, 256<<10), reply: out}
+	srv, err := sftp.NewServer(stdio{in, sftpOut{out, buf, w}},
+		sftp.WithServerWorkingDirectory(dir), sftp.WithAllocator(), sftp.WithMaxTxPacket(sftpMaxData))
 	if err != nil {
 		return 1
 	}
