@@ -17,13 +17,13 @@ source "$(dirname "$0")/sshpeers.sh"
 fwd_pid=
 trap '[ -z "$fwd_pid" ] || kill "$fwd_pid" 2>/dev/null; docker rm -f "$sid" >/dev/null 2>&1; MOCHI_NO_SERVER=1 "$MOCHI_BIN" down --workspace-folder "$ws" >/dev/null 2>&1; "$MOCHI_BIN" server stop >/dev/null 2>&1; cleanup_bench' EXIT
 sshd_opts=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i "$key" -p "$sport" -c "$CIPHER")
-for _ in $(seq 50); do ssh "${sshd_opts[@]}" root@127.0.0.1 true 2>/dev/null && break; sleep 0.2; done
+for _ in $(seq 50); do ssh "${sshd_opts[@]}" root@$shost true 2>/dev/null && break; sleep 0.2; done
 mochi_opts=(-F "$MOCHI_HOME/ssh_config" -c "$CIPHER")
 # Both 512 MiB servers must be listening before anything is timed. They serve one whole
 # 512 MiB per connection and die on a reader that goes away, so readiness is read from
 # /proc/net/tcp (port 9000 = 2328 in LISTEN = 0A), never probed with a connection.
 wait9000='for i in $(seq 100); do grep -q ":2328 00000000:0000 0A" /proc/net/tcp && exit 0; sleep 0.1; done; exit 1'
-ssh "${sshd_opts[@]}" root@127.0.0.1 "bash -c '$wait9000'" || { echo "bench: nothing on 9000 in the sshd container" >&2; exit 1; }
+ssh "${sshd_opts[@]}" root@$shost "bash -c '$wait9000'" || { echo "bench: nothing on 9000 in the sshd container" >&2; exit 1; }
 ssh "${mochi_opts[@]}" "$mhost" "bash -c '$wait9000'" || { echo "bench: nothing on 9000 in the mochi workspace" >&2; exit 1; }
 
 secs() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); python3 -c "print(round(($e-$s)/1e9,3))"; }
@@ -40,7 +40,7 @@ echo "|---|---:|---:|---:|"
 
 # Forwarded port: ssh -L to sshd (a backgrounded client we own) vs mochi's server-side forwarder.
 fport=$(free_port)
-ssh "${sshd_opts[@]}" -N -o ExitOnForwardFailure=yes -L "$fport:127.0.0.1:9000" root@127.0.0.1 &
+ssh "${sshd_opts[@]}" -N -o ExitOnForwardFailure=yes -L "$fport:127.0.0.1:9000" root@$shost &
 fwd_pid=$!
 mport=$(free_port)
 "$MOCHI_BIN" ports "$name" forward "$mport:9000" >/dev/null
@@ -95,7 +95,7 @@ print(ms)
 PY
 	}
 	for side in sshd mochi; do
-		if [ $side = sshd ]; then dst=(scp -q -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i "$key" -P "$sport"); host=root@127.0.0.1; opts=("${sshd_opts[@]}"); else dst=(scp -q -F "$MOCHI_HOME/ssh_config"); host=$mhost; opts=("${mochi_opts[@]}"); fi
+		if [ $side = sshd ]; then dst=(scp -q -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i "$key" -P "$sport" -c "$CIPHER"); host=root@$shost; opts=("${sshd_opts[@]}"); else dst=(scp -q -F "$MOCHI_HOME/ssh_config" -c "$CIPHER"); host=$mhost; opts=("${mochi_opts[@]}"); fi
 		h=$(ssh "${opts[@]}" "$host" 'mkdir -p "$HOME/.vscode-server" && echo "$HOME"')
 		# Sent ahead with its .done flag, so the script unpacks it without asking for it.
 		scp_s=$(secs "${dst[@]}" "$tarball" "$host:$h/.vscode-server/$(basename "$tarball")")

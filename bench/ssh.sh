@@ -10,11 +10,11 @@ CIPHER=aes128-gcm@openssh.com
 source "$(dirname "$0")/sshpeers.sh"
 trap 'docker rm -f "$sid" >/dev/null 2>&1; MOCHI_NO_SERVER=1 "$MOCHI_BIN" down --workspace-folder "$ws" >/dev/null 2>&1; "$MOCHI_BIN" server stop >/dev/null 2>&1; cleanup_bench' EXIT
 sshd_opts=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i "$key" -p "$sport" -c "$CIPHER")
-for _ in $(seq 50); do ssh "${sshd_opts[@]}" root@127.0.0.1 true 2>/dev/null && break; sleep 0.2; done
+for _ in $(seq 50); do ssh "${sshd_opts[@]}" root@$shost true 2>/dev/null && break; sleep 0.2; done
 mochi_opts=(-F "$mcfg" -c "$CIPHER")
 
 # 512 MiB files on both sides for downloads.
-ssh "${sshd_opts[@]}" root@127.0.0.1 'head -c 536870912 /dev/zero > /tmp/big'
+ssh "${sshd_opts[@]}" root@$shost 'head -c 536870912 /dev/zero > /tmp/big'
 ssh "${mochi_opts[@]}" "$mhost" 'head -c 536870912 /dev/zero > /tmp/big'
 head -c 536870912 /dev/zero > "$BENCH_TMP/big"
 
@@ -31,23 +31,23 @@ echo "### ssh gateway vs sshd"
 echo
 echo "| scenario | sshd | mochi | mochi / sshd |"
 echo "|---|---:|---:|---:|"
-s_ms=$(time_ms sshd ssh "${sshd_opts[@]}" root@127.0.0.1 true)
+s_ms=$(time_ms sshd ssh "${sshd_opts[@]}" root@$shost true)
 m_ms=$(time_ms mochi ssh "${mochi_opts[@]}" "$mhost" true)
 echo "| connection setup, \`ssh HOST true\` (ms, lower is better) | $s_ms | $m_ms | $(ratio "$m_ms" "$s_ms") |"
 for dir in download upload; do
 	if [ $dir = download ]; then
-		st=$(best sftp -q -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i "$key" -P "$sport" -c "$CIPHER" root@127.0.0.1:/tmp/big "$BENCH_TMP/got-sshd")
+		st=$(best sftp -q -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i "$key" -P "$sport" -c "$CIPHER" root@$shost:/tmp/big "$BENCH_TMP/got-sshd")
 		mt=$(best sftp -q -F "$mcfg" -c "$CIPHER" "$mhost:/tmp/big" "$BENCH_TMP/got-mochi")
 	else
 		echo "put $BENCH_TMP/big /tmp/up" > "$BENCH_TMP/put.batch"
-		st=$(best sftp -q -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i "$key" -P "$sport" -c "$CIPHER" -b "$BENCH_TMP/put.batch" root@127.0.0.1)
+		st=$(best sftp -q -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i "$key" -P "$sport" -c "$CIPHER" -b "$BENCH_TMP/put.batch" root@$shost)
 		mt=$(best sftp -q -F "$mcfg" -c "$CIPHER" -b "$BENCH_TMP/put.batch" "$mhost")
 	fi
 	echo "| sftp 512 MiB $dir (MB/s, higher is better) | $(mbps "$st") | $(mbps "$mt") | $(python3 -c "print(round($st/$mt,2))") |"
 done
 # Forwarded port: ssh -L to sshd vs mochi's server-side forwarder (no ssh client involved).
 fport=$(free_port)
-ssh "${sshd_opts[@]}" -f -N -L "$fport:127.0.0.1:9000" root@127.0.0.1
+ssh "${sshd_opts[@]}" -f -N -L "$fport:127.0.0.1:9000" root@$shost
 mport=$(free_port)
 "$MOCHI_BIN" ports "$name" forward "$mport:9000" >/dev/null
 # Both forwards must deliver the whole 512 MiB, or the timing means nothing.

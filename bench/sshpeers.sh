@@ -2,7 +2,10 @@
 # compare. mochi: a workspace of bench/fixture-ssh behind mochi's own gateway (its own
 # MOCHI_HOME and port). sshd: OpenSSH's sshd in a container made from the same image. Both serve
 # 512 MiB on 127.0.0.1:9000 inside. Sets MOCHI_HOME, ws, name, mhost, mcfg (mochi) and key,
-# sport, sid (sshd); the caller sets its EXIT trap to remove them.
+# shost, sport, sid (sshd); the caller sets its EXIT trap to remove them. sshd is reached at
+# its container's address, not through a published port: Docker's userland proxy would cost
+# sshd a copy of every byte that mochi's gateway (on the host, linked to its agent by a unix
+# socket) does not pay.
 BENCH_FIXTURE=fixture-ssh
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -20,8 +23,9 @@ if ! docker image inspect mochi-bench/sshd >/dev/null 2>&1; then
 fi
 key="$BENCH_TMP/id_ed25519"
 ssh-keygen -q -t ed25519 -N '' -f "$key"
-sport=$(free_port)
-sid=$(docker run -d --label mochi.bench=1 --label mochi.test=1 -p "127.0.0.1:$sport:22" mochi-bench/sshd sh -c "
+sport=22
+sid=$(docker run -d --label mochi.bench=1 --label mochi.test=1 mochi-bench/sshd sh -c "
 	mkdir -p /root/.ssh && echo '$(cat "$key.pub")' > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys &&
 	nohup perl -MIO::Socket::INET -e '\$s=IO::Socket::INET->new(LocalAddr=>\"127.0.0.1\",LocalPort=>9000,Listen=>5,ReuseAddr=>1) or die; \$b=\"\\0\" x 1048576; while(\$c=\$s->accept){ print \$c \$b for 1..512; close \$c }' >/dev/null 2>&1 &
 	exec /usr/sbin/sshd -D -e")
+shost=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$sid")

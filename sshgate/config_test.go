@@ -85,6 +85,8 @@ func TestKeyStore(t *testing.T) {
 const fixedKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 
 func TestWriteSSHConfigGolden(t *testing.T) {
+	defer func(v bool) { aesHardware = v }(aesHardware)
+	aesHardware = true // the golden file has the Ciphers line of a machine with AES instructions
 	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(fixedKey))
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +119,23 @@ func TestWriteSSHConfigGolden(t *testing.T) {
 	}
 	if cfgPath != filepath.Join(dir, "config") {
 		t.Fatalf("config path %s", cfgPath)
+	}
+}
+
+// Without AES instructions the client's own cipher order stands.
+func TestWriteSSHConfigNoAES(t *testing.T) {
+	defer func(v bool) { aesHardware = v }(aesHardware)
+	aesHardware = false
+	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(fixedKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath, err := WriteSSHConfig(t.TempDir(), key, []Host{{Workspace: "web", HostName: "127.0.0.1", Port: 2222}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(cfgPath); strings.Contains(string(b), "Ciphers") {
+		t.Errorf("a Ciphers line without AES instructions:\n%s", b)
 	}
 }
 

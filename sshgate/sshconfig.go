@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/cpu"
 	"net"
 	"os"
 	"path/filepath"
@@ -70,6 +71,9 @@ func WriteSSHConfig(dir string, hostKey ssh.PublicKey, hosts []Host) (string, er
 		}
 		fmt.Fprintf(&cfg, "  UserKnownHostsFile %s\n", quote(knownPath))
 		cfg.WriteString("  StrictHostKeyChecking yes\n")
+		if aesHardware {
+			fmt.Fprintf(&cfg, "  Ciphers %s\n", aesFirstCiphers)
+		}
 		addrs[knownhosts.Normalize(net.JoinHostPort(h.HostName, strconv.Itoa(port)))] = true
 	}
 	var known strings.Builder
@@ -90,6 +94,17 @@ func WriteSSHConfig(dir string, hostKey ssh.PublicKey, hosts []Host) (string, er
 	}
 	return cfgPath, nil
 }
+
+// An OpenSSH client takes the first cipher of its own list that the server offers:
+// chacha20-poly1305 by default. The gateway's AES-GCM runs on the CPU's AES instructions and
+// its ChaCha20 on none (a 512 MiB scp through the gateway took 1.6 s with aes128-gcm and
+// 2.6 s with chacha20-poly1305 on the build machines, where sshd took 1.5 s and 2.0 s), so
+// where this machine has them the entries put AES-GCM first; every cipher listed is one the
+// gateway offers.
+const aesFirstCiphers = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
+
+// aesHardware reports AES and carry-less multiply instructions, which Go's AES-GCM uses.
+var aesHardware = cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ || cpu.ARM64.HasAES && cpu.ARM64.HasPMULL
 
 // quote writes a path the way ssh_config reads it back.
 func quote(p string) string {
