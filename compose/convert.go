@@ -342,33 +342,36 @@ func (p *Project) fileMounts(s types.ServiceConfig) ([]Mount, error) {
 	var out []Mount
 	for _, ref := range s.Secrets {
 		obj, ok := p.model.Secrets[ref.Source]
-		if !ok {
-			return nil, fmt.Errorf("service %s: secret %q is not declared in the top-level secrets", s.Name, ref.Source)
+		m, err := fileMount(s.Name, "secret", ref.Source, ref.Target, obj.File, ok, "/run/secrets")
+		if err != nil {
+			return nil, err
 		}
-		target := ref.Target
-		if target == "" {
-			target = ref.Source
-		}
-		if !path.IsAbs(target) {
-			target = path.Join("/run/secrets", target)
-		}
-		out = append(out, Mount{Type: types.VolumeTypeBind, Source: obj.File, Target: target, ReadOnly: true})
+		out = append(out, m)
 	}
 	for _, ref := range s.Configs {
 		obj, ok := p.model.Configs[ref.Source]
-		if !ok {
-			return nil, fmt.Errorf("service %s: config %q is not declared in the top-level configs", s.Name, ref.Source)
+		m, err := fileMount(s.Name, "config", ref.Source, ref.Target, obj.File, ok, "/")
+		if err != nil {
+			return nil, err
 		}
-		target := ref.Target
-		if target == "" {
-			target = ref.Source
-		}
-		if !path.IsAbs(target) {
-			target = "/" + target
-		}
-		out = append(out, Mount{Type: types.VolumeTypeBind, Source: obj.File, Target: target, ReadOnly: true})
+		out = append(out, m)
 	}
 	return out, nil
+}
+
+// fileMount binds the file of a secret or config (kind) read-only at target, or at source
+// when there is none; a relative one goes under dir.
+func fileMount(service, kind, source, target, file string, declared bool, dir string) (Mount, error) {
+	if !declared {
+		return Mount{}, fmt.Errorf("service %s: %s %q is not declared in the top-level %ss", service, kind, source, kind)
+	}
+	if target == "" {
+		target = source
+	}
+	if !path.IsAbs(target) {
+		target = path.Join(dir, target)
+	}
+	return Mount{Type: types.VolumeTypeBind, Source: file, Target: target, ReadOnly: true}, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -15,9 +15,7 @@ import (
 // container (its mode kept), a container: entry the container's name alone, and makes it start first; the service's
 // resource properties reach the container, with deploy.resources winning as in Compose v2.
 func TestUpVolumesFromAndLimits(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "docker-compose.yml")
-	content := `services:
+	p, _ := loadInline(t, "vf", `services:
   app:
     image: example.com/app
     volumes_from: ["data:ro", "container:legacy"]
@@ -31,14 +29,7 @@ func TestUpVolumesFromAndLimits(t *testing.T) {
   data:
     image: example.com/data
     volumes: ["/data"]
-`
-	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, err := Load(context.Background(), LoadOptions{Files: []string{file}, Name: "vf"})
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	f := newFakeEngine()
 	f.images["example.com/app"] = &Image{ID: "sha256:app"}
 	f.images["example.com/data"] = &Image{ID: "sha256:data"}
@@ -70,20 +61,14 @@ func TestUpVolumesFromAndLimits(t *testing.T) {
 
 // Limits mochi cannot honour are refused, naming the property, not silently dropped.
 func TestUnsupportedDeviceReservation(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "docker-compose.yml")
-	content := `services:
+	err := loadInlineErr(t, "gpu", `services:
   app:
     image: example.com/app
     deploy:
       resources:
         reservations:
           devices: [{capabilities: [gpu]}]
-`
-	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err := Load(context.Background(), LoadOptions{Files: []string{file}, Name: "gpu"})
+`)
 	if err == nil || !strings.Contains(err.Error(), "services.app.deploy.resources.reservations") {
 		t.Fatalf("GPU reservation: %v, want an error naming services.app.deploy.resources.reservations", err)
 	}
@@ -91,9 +76,7 @@ func TestUnsupportedDeviceReservation(t *testing.T) {
 
 // A service's own limits, without deploy.resources.
 func TestServiceLimits(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "docker-compose.yml")
-	content := `services:
+	p, _ := loadInline(t, "lim", `services:
   app:
     image: example.com/app
     mem_limit: 512m
@@ -102,14 +85,7 @@ func TestServiceLimits(t *testing.T) {
     mem_swappiness: 10
     oom_kill_disable: true
     pids_limit: 100
-`
-	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, err := Load(context.Background(), LoadOptions{Files: []string{file}, Name: "lim"})
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	app, _ := p.Service("app")
 	spec, err := p.containerSpec(app, "example.com/app", "sha256:app")
 	if err != nil {
@@ -124,9 +100,7 @@ func TestServiceLimits(t *testing.T) {
 
 // File secrets and configs are bound read-only where Compose v2 puts them.
 func TestFileSecretsAndConfigs(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "docker-compose.yml")
-	content := `services:
+	p, dir := loadInline(t, "sec", `services:
   app:
     image: example.com/app
     secrets: [token, {source: token, target: renamed}, {source: token, target: /etc/abs}]
@@ -135,14 +109,7 @@ secrets:
   token: {file: ./token.txt}
 configs:
   settings: {file: ./settings.ini}
-`
-	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, err := Load(context.Background(), LoadOptions{Files: []string{file}, Name: "sec"})
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	app, _ := p.Service("app")
 	spec, err := p.containerSpec(app, "example.com/app", "sha256:app")
 	if err != nil {
@@ -163,4 +130,32 @@ configs:
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mounts (-want +got):\n%s", diff)
 	}
+}
+
+// loadInline loads a compose file of the given content, written to a temporary folder, as
+// project name; it returns the project and the folder.
+func loadInline(t *testing.T, name, content string) (*Project, string) {
+	t.Helper()
+	dir := t.TempDir()
+	p, err := Load(context.Background(), LoadOptions{Files: []string{writeCompose(t, dir, content)}, Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, dir
+}
+
+// loadInlineErr is loadInline for content that should not load.
+func loadInlineErr(t *testing.T, name, content string) error {
+	t.Helper()
+	_, err := Load(context.Background(), LoadOptions{Files: []string{writeCompose(t, t.TempDir(), content)}, Name: name})
+	return err
+}
+
+func writeCompose(t *testing.T, dir, content string) string {
+	t.Helper()
+	file := filepath.Join(dir, "docker-compose.yml")
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
