@@ -130,15 +130,7 @@ func TestStartHandedOver(t *testing.T) {
 	var errb bytes.Buffer
 	errDone := make(chan struct{})
 	go func() { io.Copy(&errb, ch.Stderr()); close(errDone) }()
-	status := -1
-	for r := range reqs {
-		if r.Type == "exit-status" {
-			var st exitStatus
-			ssh.Unmarshal(r.Payload, &st)
-			status = int(st.Status)
-		}
-		r.Reply(false, nil)
-	}
+	status := exitStatusOf(reqs)
 	<-errDone
 	if status != 3 || errb.String() != "err\n" {
 		t.Fatalf("exit status %d, stderr %q; want 3 and %q", status, errb.String(), "err\n")
@@ -235,15 +227,7 @@ func fastExit(client *Client, i int) error {
 	stdin.Close()
 	io.Copy(io.Discard, stdout)
 	stdout.Close()
-	status := -1
-	for r := range reqs {
-		if r.Type == "exit-status" {
-			var st exitStatus
-			ssh.Unmarshal(r.Payload, &st)
-			status = int(st.Status)
-		}
-		r.Reply(false, nil)
-	}
+	status := exitStatusOf(reqs)
 	if status != i%256 {
 		return fmt.Errorf("session %d: exit status %d", i, status)
 	}
@@ -306,4 +290,19 @@ func openFDs(t *testing.T) int {
 		t.Fatalf("count open descriptors: %v", err)
 	}
 	return len(entries)
+}
+
+// exitStatusOf answers a session's requests until the channel closes and returns the status
+// of its exit-status request, or -1.
+func exitStatusOf(reqs <-chan *ssh.Request) int {
+	status := -1
+	for r := range reqs {
+		if r.Type == "exit-status" {
+			var st exitStatus
+			ssh.Unmarshal(r.Payload, &st)
+			status = int(st.Status)
+		}
+		r.Reply(false, nil)
+	}
+	return status
 }

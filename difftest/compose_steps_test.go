@@ -167,11 +167,7 @@ func (s *session) composeLabels(step string, keys ...string) {
 // composeLabelKeys records which com.docker.compose.* labels each container, network and volume
 // of the project carries.
 func (s *session) composeLabelKeys(step string) {
-	if s.broken != "" {
-		s.record(step, "<not run: harness error>")
-		return
-	}
-	keys := func(labels map[string]string) string {
+	s.projectLabels(step, func(labels map[string]string) string {
 		var ks []string
 		for _, k := range sortedKeys(labels) {
 			if strings.HasPrefix(k, "com.docker.compose.") {
@@ -179,6 +175,15 @@ func (s *session) composeLabelKeys(step string) {
 			}
 		}
 		return strings.Join(ks, " ")
+	})
+}
+
+// projectLabels records one line per container (by service), network and volume of the
+// project: what view makes of its labels.
+func (s *session) projectLabels(step string, view func(labels map[string]string) string) {
+	if s.broken != "" {
+		s.record(step, "<not run: harness error>")
+		return
 	}
 	var b strings.Builder
 	cs, err := projectContainers(s.ctx, s.project())
@@ -187,7 +192,7 @@ func (s *session) composeLabelKeys(step string) {
 		return
 	}
 	for _, c := range cs {
-		fmt.Fprintf(&b, "container %s: %s\n", c.Config.Labels[labelService], keys(c.Config.Labels))
+		fmt.Fprintf(&b, "container %s: %s\n", c.Config.Labels[labelService], view(c.Config.Labels))
 	}
 	for _, kind := range []string{"network", "volume"} {
 		rs, err := projectResources(s.ctx, kind, s.project())
@@ -196,7 +201,7 @@ func (s *session) composeLabelKeys(step string) {
 			return
 		}
 		for _, r := range rs {
-			fmt.Fprintf(&b, "%s %s: %s\n", kind, r.Name, keys(r.Labels))
+			fmt.Fprintf(&b, "%s %s: %s\n", kind, r.Name, view(r.Labels))
 		}
 	}
 	s.record(step, b.String())
@@ -253,31 +258,7 @@ func (s *session) resources(step, kind string) {
 // versionLabels records com.docker.compose.version on the project's containers, networks and
 // volumes: the version of the tool that created each.
 func (s *session) versionLabels(step string) {
-	if s.broken != "" {
-		s.record(step, "<not run: harness error>")
-		return
-	}
-	const key = "com.docker.compose.version"
-	var b strings.Builder
-	cs, err := projectContainers(s.ctx, s.project())
-	if err != nil {
-		s.fail(err)
-		return
-	}
-	for _, c := range cs {
-		fmt.Fprintf(&b, "container %s: %s\n", c.Config.Labels[labelService], c.Config.Labels[key])
-	}
-	for _, kind := range []string{"network", "volume"} {
-		rs, err := projectResources(s.ctx, kind, s.project())
-		if err != nil {
-			s.fail(err)
-			return
-		}
-		for _, r := range rs {
-			fmt.Fprintf(&b, "%s %s: %s\n", kind, r.Name, r.Labels[key])
-		}
-	}
-	s.record(step, b.String())
+	s.projectLabels(step, func(labels map[string]string) string { return labels["com.docker.compose.version"] })
 }
 
 // serviceShell runs a shell snippet as root in a service's container with docker exec (outside
